@@ -1,0 +1,1 @@
+"""The Telegram side: settings, application wiring, update processing and scheduling."""

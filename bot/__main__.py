@@ -1,0 +1,145 @@
+"""`python -m bot`: read settings, prepare the database, run the bot (long polling)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from pathlib import Path
+
+from bot.settings import Settings, SettingsError, load_settings
+from storage import Cipher, Database, Store, load_or_create_key
+from storage.crypto import InvalidKeyError
+from storage.database import DatabaseURLError
+
+logger = logging.getLogger("bot")
+
+
+class RedactFilter(logging.Filter):
+    """Removes the bot token from every log line, whatever logged it."""
+
+    def __init__(self, secret: str) -> None:
+        super().__init__()
+        self._secret = secret
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if self._secret and self._secret in message:
+            record.msg = message.replace(self._secret, "<token>")
+            record.args = None
+        return True
+
+
+def configure_logging(settings: Settings) -> None:
+    """Log to stderr; libraries that would log message text or the token are kept quiet."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactFilter(settings.telegram_bot_token.get_secret_value()))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(settings.log_level)
+    # PTB logs whole updates and request parameters at DEBUG; httpx logs URLs with the token.
+    logging.getLogger("telegram").setLevel(max(logging.INFO, root.level))
+    for name in ("httpx", "httpcore", "aiosqlite", "asyncio"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def fail(message: str) -> int:
+    """Print one clear sentence and return the exit code for unusable configuration."""
+    print(f"error: {message}", file=sys.stderr)
+    return 2
+
+
+def check_data_dir(path: Path) -> str | None:
+    """None if the data folder can be created and written, else why not."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        return f"the data folder {path} cannot be created ({error.strerror})."
+    if not os.access(path, os.W_OK | os.X_OK):
+        return (
+            f"the data folder {path} is not writable; set DATA_DIR to a folder the bot may write."
+        )
+    probe = path / ".write-test"
+    try:
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as error:
+        return f"the data folder {path} is not writable ({error.strerror}); set DATA_DIR."
+    return None
+
+
+async def open_store(settings: Settings) -> Store:
+    """Open the database, bring its schema up to date, and load the encryption key."""
+    database = Database(settings.effective_database_url)
+    try:
+        key = load_or_create_key(
+            env_key=settings.encryption_key.get_secret_value() if settings.encryption_key else None,
+            key_file=settings.encryption_key_file,
+            default_file=settings.default_key_file,
+        )
+    except (InvalidKeyError, OSError):
+        await database.dispose()
+        raise
+    try:
+        await database.migrate()
+    except Exception:
+        await database.dispose()
+        raise
+    return Store(database, Cipher(key))
+
+
+def run(settings: Settings) -> int:
+    """Run the bot until it is stopped."""
+    from telegram import Update
+    from telegram.error import InvalidToken, NetworkError
+
+    from bot.app import build_application
+
+    problem = check_data_dir(settings.data_dir)
+    if problem:
+        return fail(problem)
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        store = loop.run_until_complete(open_store(settings))
+    except (DatabaseURLError, InvalidKeyError) as error:
+        return fail(str(error))
+    except OSError as error:
+        return fail(f"the encryption key file could not be read or written ({error.strerror}).")
+    except Exception as error:
+        logger.debug("Database start-up failed", exc_info=True)
+        return fail(f"the database could not be opened or migrated ({type(error).__name__}).")
+    application = build_application(settings, store)
+    try:
+        application.run_polling(allowed_updates=Update.ALL_TYPES, close_loop=False)
+    except InvalidToken:
+        return fail("Telegram refused TELEGRAM_BOT_TOKEN; ask @BotFather for a valid token.")
+    except NetworkError as error:
+        print(f"error: could not reach the Telegram Bot API ({error}).", file=sys.stderr)
+        return 1
+    finally:
+        loop.run_until_complete(store.db.dispose())
+        loop.close()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of `python -m bot`."""
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    parser.add_argument("command", nargs="?", default="run", choices=["run"])
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        return fail(str(error))
+    configure_logging(settings)
+    if args.command == "run":
+        return run(settings)
+    return 0  # pragma: no cover
+
+
+if __name__ == "__main__":
+    sys.exit(main())

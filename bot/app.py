@@ -1,0 +1,125 @@
+"""The one place the application is built: handlers in order, start-up and shut-down."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy.exc import OperationalError
+from telegram import BotCommand, Update
+from telegram.constants import ParseMode
+from telegram.error import Forbidden
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    BaseHandler,
+    ContextTypes,
+    ConversationHandler,
+    Defaults,
+)
+from telegram.request import BaseRequest
+
+from bot.context import BotContext, BotData
+from bot.persistence import StorePersistence
+from bot.processor import PerChatUpdateProcessor
+from bot.settings import Settings
+from conversations import reflect, start
+from conversations.content import t
+from storage import Store
+
+logger = logging.getLogger(__name__)
+
+App = Application[Any, BotContext, dict[Any, Any], dict[Any, Any], BotData, Any]
+
+# Handler groups: guards, then the consent gate, then one group per section (so a command can
+# leave one section and enter another in the same update), then everything else.
+GUARD_GROUP = -2
+GATE_GROUP = -1
+FIRST_SECTION_GROUP = 1
+LAST_GROUP = 100
+
+
+def sections() -> list[ConversationHandler[Any]]:
+    """Every worksheet section's conversation, in menu order."""
+    return [reflect.build_handler()]
+
+
+async def on_error(update: object, context: BotContext) -> None:
+    """Logs the error's type and update id only, and tells the person gently."""
+    error = context.error
+    update_id = update.update_id if isinstance(update, Update) else None
+    logger.error(
+        "Error while handling update %s: %s",
+        update_id,
+        type(error).__name__,
+        exc_info=(type(error), error, error.__traceback__) if error is not None else None,
+    )
+    if isinstance(error, Forbidden):
+        return
+    if isinstance(update, Update) and update.effective_chat is not None:
+        key = "errors.busy" if isinstance(error, OperationalError) else "errors.generic"
+        try:
+            await update.effective_chat.send_message(t(key))
+        except Exception as send_error:
+            logger.warning(
+                "Could not tell the person about the error: %s", type(send_error).__name__
+            )
+
+
+async def _post_init(application: App) -> None:
+    await application.bot.set_my_commands(
+        [BotCommand(name, t(f"commands.{name}")) for name in start.COMMANDS]
+    )
+    logger.info("Bot ready")
+
+
+def build_application(
+    settings: Settings,
+    store: Store,
+    *,
+    request: BaseRequest | None = None,
+    get_updates_request: BaseRequest | None = None,
+) -> App:
+    """Build the application with every handler; nothing runs until it is started."""
+    context_types = ContextTypes(context=BotContext, bot_data=BotData)
+    builder = (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token.get_secret_value())
+        .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=None))
+        .context_types(context_types)
+        .persistence(StorePersistence(store))
+        .concurrent_updates(
+            PerChatUpdateProcessor(
+                settings.max_concurrent_updates, already_handled=store.update_processed
+            )
+        )
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .post_init(_post_init)
+        .arbitrary_callback_data(False)
+    )
+    if settings.telegram_api_base_url:
+        builder = builder.base_url(settings.telegram_api_base_url)
+    if settings.telegram_api_file_url:
+        builder = builder.base_file_url(settings.telegram_api_file_url)
+    if request is not None:
+        builder = builder.request(request)
+    if get_updates_request is not None:
+        builder = builder.get_updates_request(get_updates_request)
+    application: App = builder.build()
+    application.bot_data["store"] = store
+    application.bot_data["settings"] = settings
+
+    add_all(application, GUARD_GROUP, start.guards())
+    add_all(application, GATE_GROUP, start.gate())
+    for offset, conversation in enumerate(sections()):
+        application.add_handler(conversation, group=FIRST_SECTION_GROUP + offset)
+    add_all(application, LAST_GROUP, start.handlers())
+    application.add_error_handler(on_error)
+    return application
+
+
+def add_all(application: App, group: int, handlers: list[BaseHandler[Update, Any, Any]]) -> None:
+    """Add handlers to one group, in order."""
+    for handler in handlers:
+        application.add_handler(handler, group=group)

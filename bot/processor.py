@@ -1,0 +1,76 @@
+"""Update processing: different people at once, each person's updates strictly in order."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from telegram import Update
+from telegram.ext import BaseUpdateProcessor
+
+logger = logging.getLogger(__name__)
+
+
+def _chat_key(update: object) -> int | None:
+    if isinstance(update, Update):
+        if update.effective_chat is not None:
+            return update.effective_chat.id
+        if update.effective_user is not None:
+            return update.effective_user.id
+    return None
+
+
+class PerChatUpdateProcessor(BaseUpdateProcessor):
+    """Runs updates of different chats concurrently and those of one chat one after another.
+
+    Updates arrive from one fetcher task in order; each is processed in its own task. A FIFO lock
+    per chat, taken before the first suspension point, keeps a chat's updates in arrival order.
+    """
+
+    def __init__(
+        self,
+        max_concurrent_updates: int,
+        *,
+        already_handled: Callable[[int], Awaitable[bool]] | None = None,
+    ) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._waiting: dict[int, int] = {}
+        self._already_handled = already_handled
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        """Waits for the chat's earlier updates, then processes this one."""
+        key = _chat_key(update)
+        if key is None:
+            await self._run(update, coroutine)
+            return
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._waiting[key] = self._waiting.get(key, 0) + 1
+        try:
+            async with lock:
+                await self._run(update, coroutine)
+        finally:
+            self._waiting[key] -= 1
+            if self._waiting[key] == 0:
+                del self._waiting[key]
+                del self._locks[key]
+
+    async def _run(self, update: object, coroutine: Awaitable[Any]) -> None:
+        if (
+            self._already_handled is not None
+            and isinstance(update, Update)
+            and await self._already_handled(update.update_id)
+        ):
+            logger.info("Update %s was already handled; skipping it", update.update_id)
+            if asyncio.iscoroutine(coroutine):
+                coroutine.close()
+            return
+        await coroutine
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to tear down."""

@@ -1,0 +1,78 @@
+"""Settings from the environment, checked once at start-up."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+TOKEN_PATTERN = re.compile(r"^\d{5,}:[A-Za-z0-9_-]{30,}$")
+
+TOKEN_HELP = (
+    "TELEGRAM_BOT_TOKEN is missing or malformed: open Telegram, talk to @BotFather, send /newbot, "
+    "and set TELEGRAM_BOT_TOKEN to the token it gives you (it looks like 123456789:AA...)."
+)
+
+
+class SettingsError(Exception):
+    """Settings that cannot be used; the message is one sentence for the person starting the bot."""
+
+
+class Settings(BaseSettings):
+    """Every setting the bot reads, from the environment (or a .env file)."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    telegram_bot_token: SecretStr
+    telegram_api_base_url: str | None = None
+    telegram_api_file_url: str | None = None
+    data_dir: Path = Path("data")
+    database_url: str | None = None
+    encryption_key: SecretStr | None = None
+    encryption_key_file: Path | None = None
+    log_level: str = "INFO"
+    consent_version: str = "1"
+    crisis_text_file: Path | None = None
+    max_concurrent_updates: int = Field(default=256, ge=1, le=10_000)
+
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr) -> SecretStr:
+        if not TOKEN_PATTERN.fullmatch(value.get_secret_value().strip()):
+            raise ValueError("malformed token")
+        return SecretStr(value.get_secret_value().strip())
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return level
+
+    @property
+    def effective_database_url(self) -> str:
+        """The configured database, or a SQLite file in the data folder."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'bot.sqlite3').resolve()}"
+
+    @property
+    def default_key_file(self) -> Path:
+        """Where a generated encryption key is kept when none is configured."""
+        return self.data_dir / "encryption.key"
+
+
+def load_settings() -> Settings:
+    """Read settings, turning validation errors into one clear sentence."""
+    try:
+        return Settings()  # type: ignore[call-arg]
+    except ValidationError as error:
+        fields = {str(err["loc"][0]) for err in error.errors() if err["loc"]}
+        if "telegram_bot_token" in fields:
+            raise SettingsError(TOKEN_HELP) from None
+        first = error.errors()[0]
+        name = str(first["loc"][0]).upper() if first["loc"] else "a setting"
+        raise SettingsError(f"{name} is not valid: {first['msg']}.") from None

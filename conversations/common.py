@@ -1,0 +1,216 @@
+"""What every section shares: callback data, keyboards, saving a step with its state, fallbacks."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from typing import Any, TypeAlias
+
+from telegram import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
+from telegram.error import BadRequest
+from telegram.ext import (
+    ApplicationHandlerStop,
+    BaseHandler,
+    CallbackQueryHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.context import BotContext
+from conversations.content import Html, t
+from storage.repository import DuplicateUpdate, PersonMissing, Unit
+
+logger = logging.getLogger(__name__)
+
+END = ConversationHandler.END
+State: TypeAlias = str | int
+Step: TypeAlias = Callable[[Update, BotContext], Coroutine[Any, Any, State]]
+Button: TypeAlias = tuple[str, str]
+
+# New messages only: an edit must never become the answer to a later prompt.
+NEW_TEXT = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
+NEW_NOT_TEXT = filters.UpdateType.MESSAGE & ~filters.TEXT & ~filters.COMMAND
+
+
+def data(section: str, *parts: object) -> str:
+    """Callback data for a button: `section:part:part`, at most 64 bytes."""
+    value = ":".join([section, *map(str, parts)])
+    if len(value.encode()) > 64:
+        raise ValueError("callback data over 64 bytes")
+    return value
+
+
+def pattern(section: str, *parts: str) -> str:
+    """A regex matching callback data that starts with these parts."""
+    return "^" + ":".join([section, *parts]) + r"(:|$)"
+
+
+def keyboard(*rows: Sequence[Button]) -> InlineKeyboardMarkup:
+    """Inline keyboard from rows of (label, callback data)."""
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(label, callback_data=cb) for label, cb in row]
+            for row in rows
+            if row
+        ]
+    )
+
+
+def later_row(section: str, skip_key: str | None = None) -> list[Button]:
+    """The row every prompt offers: Skip (if the prompt can be skipped) and Not now."""
+    row: list[Button] = []
+    if skip_key is not None:
+        row.append((t("common.skip"), data(section, "skip", skip_key)))
+    row.append((t("common.not_now"), data(section, "later")))
+    return row
+
+
+def stops(step: Step) -> Step:
+    """Make a step end the update's handling once the section has taken it."""
+
+    @functools.wraps(step)
+    async def wrapper(update: Update, context: BotContext) -> State:
+        raise ApplicationHandlerStop(await step(update, context))
+
+    return wrapper
+
+
+async def send(
+    update: Update, text: str, markup: InlineKeyboardMarkup | None = None
+) -> Message | None:
+    """Send a new message to the person who sent the update."""
+    chat = update.effective_chat
+    if chat is None:
+        return None
+    return await chat.send_message(text, reply_markup=markup)
+
+
+async def acknowledge(update: Update, text: str | None = None, *, close: bool = True) -> None:
+    """Answer a button press; by default also remove the keyboard it came from."""
+    query = update.callback_query
+    if query is None:
+        return
+    await quietly(query.answer(text))
+    message = query.message
+    if close and isinstance(message, Message) and message.reply_markup is not None:
+        await quietly(query.edit_message_reply_markup(None))
+
+
+async def quietly(awaitable: Awaitable[Any]) -> None:
+    """Await a Telegram call whose harmless 400s (not modified, too old) don't matter."""
+    try:
+        await awaitable
+    except BadRequest as error:
+        logger.debug("Ignored a harmless BadRequest: %s", type(error).__name__)
+
+
+async def save(
+    update: Update,
+    context: BotContext,
+    section: str,
+    state: State,
+    write: Callable[[Unit], Awaitable[None]] | None = None,
+    *,
+    data_: dict[str, Any] | None = None,
+) -> State:
+    """Run `write` and record the new state in one transaction, marking the update handled.
+
+    Returns the state the conversation should move to: `state` when saved; the same state on a
+    redelivered update; END when the person no longer exists.
+    """
+    user = update.effective_user
+    if user is None:
+        return END
+    stored_state = None if state == END else str(state)
+    try:
+        async with context.store.unit(user.id, update_id=update.update_id) as unit:
+            if write is not None:
+                await write(unit)
+            await unit.set_state(section, stored_state, data_)
+    except DuplicateUpdate:
+        logger.info("Update %s redelivered; nothing stored again", update.update_id)
+    except PersonMissing:
+        await send(update, t("errors.consent_needed"))
+        return END
+    return state
+
+
+async def position_data(update: Update, context: BotContext, section: str) -> dict[str, Any]:
+    """The small data saved with a person's place in a section."""
+    user = update.effective_user
+    if user is None:
+        return {}
+    position = await context.store.position(user.id, section)
+    return {} if position is None else position.data
+
+
+def leave_quietly(section: str) -> Step:
+    """A fallback that ends the section without a word, so a command or button can go on."""
+
+    async def leave(update: Update, context: BotContext) -> State:
+        user = update.effective_user
+        if user is not None:
+            context.left_sections.append(section)
+            try:
+                async with context.store.unit(user.id) as unit:
+                    await unit.set_state(section, None)
+            except PersonMissing:
+                pass
+        return END
+
+    return leave
+
+
+def text_of(update: Update) -> str:
+    """The text of a new message, stripped."""
+    message = update.message
+    return (message.text or "").strip() if message is not None else ""
+
+
+async def expect_text(update: Update, context: BotContext) -> None:
+    """Tells the person that this prompt takes a written answer."""
+    await send(update, t("common.expect_text"))
+
+
+async def expect_buttons(update: Update, context: BotContext) -> None:
+    """Tells the person to use the buttons above."""
+    await send(update, t("common.expect_buttons"))
+
+
+def section_handler(
+    name: str,
+    *,
+    entry_points: list[BaseHandler[Update, Any, Any]],
+    states: dict[object, list[BaseHandler[Update, Any, Any]]],
+) -> ConversationHandler[Any]:
+    """A persistent section: re-enterable; a command or a menu button leaves it quietly."""
+    return ConversationHandler(
+        entry_points=entry_points,
+        states=states,
+        fallbacks=[
+            MessageHandler(filters.COMMAND, leave_quietly(name)),
+            CallbackQueryHandler(leave_quietly(name), pattern=r"^menu:"),
+        ],
+        name=name,
+        persistent=True,
+        allow_reentry=True,
+    )
+
+
+def callback_query(update: Update) -> CallbackQuery:
+    """The update's callback query (for handlers registered only for buttons)."""
+    assert update.callback_query is not None
+    return update.callback_query
+
+
+def bold(text: str) -> Html:
+    """Bold HTML around already-safe text."""
+    return Html(f"<b>{text}</b>")

@@ -1,0 +1,43 @@
+"""Section 4, "What to Do": eight reflection prompts, one at a time (prompt 6 takes three)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Update
+
+from bot.context import BotContext
+from conversations.common import send
+from conversations.content import Html, items, t
+from conversations.prompts import Prompt, PromptSequence
+
+SECTION = "reflect"
+
+
+def prompts() -> list[Prompt]:
+    """The prompts, each headed with its number."""
+    out = []
+    for index, item in enumerate(items("reflect.prompts")):
+        number = item.get("number", index + 1)
+        heading = t("reflect.progress", number=number)
+        out.append(Prompt(key=item["key"], text=Html(f"<i>{heading}</i>\n\n{item['text']}")))
+    return out
+
+
+async def done(update: Update, context: BotContext, skipped: int) -> None:
+    """Thanks the person at the end."""
+    if skipped:
+        await send(update, t("reflect.done_with_skips", count=skipped))
+    else:
+        await send(update, t("reflect.done"))
+
+
+def build_handler() -> Any:
+    """The /reflect conversation."""
+    return PromptSequence(
+        SECTION,
+        prompts(),
+        command="reflect",
+        intro=lambda: t("reflect.intro"),
+        on_done=done,
+    ).build()

@@ -1,0 +1,140 @@
+"""Engine, SQLite pragmas, sessions and migrations."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.ext.asyncio import (
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+logger = logging.getLogger(__name__)
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+BUSY_TIMEOUT_MS = 10_000
+
+
+class DatabaseURLError(Exception):
+    """A DATABASE_URL that cannot be used."""
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy's "begin" event below emit BEGIN itself, so writers can take the lock early.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA secure_delete=ON")
+    cursor.close()
+
+
+def _begin_immediate(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _begin_deferred(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN")
+
+
+class Database:
+    """Owns the engines and hands out one session per unit of work."""
+
+    def __init__(self, url: str) -> None:
+        try:
+            parsed = make_url(url)
+        except ArgumentError as error:
+            raise DatabaseURLError(f"DATABASE_URL could not be parsed: {error}") from None
+        self.url = parsed
+        self.is_sqlite = parsed.get_backend_name() == "sqlite"
+        if self.is_sqlite:
+            if parsed.get_driver_name() != "aiosqlite":
+                parsed = parsed.set(drivername="sqlite+aiosqlite")
+            if parsed.database and parsed.database != ":memory:":
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            # Writers queue for the single write connection instead of spinning on SQLite's lock.
+            self.write_engine = create_async_engine(
+                parsed, pool_size=1, max_overflow=0, pool_timeout=60
+            )
+            self.read_engine = create_async_engine(parsed, pool_size=4, max_overflow=4)
+            for engine, begin in (
+                (self.write_engine, _begin_immediate),
+                (self.read_engine, _begin_deferred),
+            ):
+                event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+                event.listen(engine.sync_engine, "begin", begin)
+        else:
+            try:
+                self.write_engine = create_async_engine(parsed, pool_size=10, max_overflow=10)
+            except Exception as error:  # unknown dialect or driver
+                raise DatabaseURLError(f"DATABASE_URL is not usable: {error}") from None
+            self.read_engine = self.write_engine
+        self.writer = async_sessionmaker(self.write_engine, expire_on_commit=False)
+        self.reader = async_sessionmaker(self.read_engine, expire_on_commit=False)
+
+    def write(self) -> AsyncSession:
+        """A session whose transaction holds the write lock from its start."""
+        return self.writer()
+
+    def read(self) -> AsyncSession:
+        """A session for reads only."""
+        return self.reader()
+
+    async def migrate(self) -> None:
+        """Bring the schema to the newest migration (an empty database included)."""
+        async with self.write_engine.connect() as conn:
+            await conn.run_sync(_upgrade)
+            await conn.commit()
+
+    async def dispose(self) -> None:
+        """Close every connection."""
+        await self.write_engine.dispose()
+        if self.read_engine is not self.write_engine:
+            await self.read_engine.dispose()
+
+    async def checkpoint(self) -> None:
+        """Fold the SQLite WAL into the main file and truncate it."""
+        if self.is_sqlite:
+            async with self.write_engine.connect() as conn:
+                await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def alembic_config(connection: Connection | None = None) -> Any:
+    """Alembic configuration pointing at our migrations folder."""
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def _upgrade(connection: Connection) -> None:
+    from alembic import command
+
+    command.upgrade(alembic_config(connection), "head")
+
+
+async def migrate_url(url: str) -> None:
+    """Apply migrations to a database given by URL (for the command line)."""
+    db = Database(url)
+    try:
+        await db.migrate()
+    finally:
+        await db.dispose()
+
+
+if __name__ == "__main__":  # pragma: no cover - convenience for developers
+    import sys
+
+    asyncio.run(migrate_url(sys.argv[1]))

@@ -1,0 +1,129 @@
+"""Typed SQLAlchemy models. Free text is stored only as ciphertext (`*_enc` columns)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.ext.asyncio import AsyncAttrs
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> dt.datetime:
+    """Now, as an aware UTC datetime."""
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(AsyncAttrs, DeclarativeBase):
+    """Base of every model."""
+
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Person(Base):
+    """Someone who talks to the bot; created when they give consent."""
+
+    __tablename__ = "person"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    telegram_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    consent_version: Mapped[str] = mapped_column(String(16))
+    consented_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    timezone: Mapped[str | None] = mapped_column(String(64), default=None)
+    reminder_delay_min: Mapped[int] = mapped_column(SmallInteger, default=60)
+    reminders_paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    blocked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Answer(Base):
+    """One answer to one worksheet prompt; `value_enc` is NULL when the prompt was skipped."""
+
+    __tablename__ = "answer"
+    __table_args__ = (UniqueConstraint("person_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(64))
+    value_enc: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    skipped: Mapped[bool] = mapped_column(Boolean, default=False)
+    source_message_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class SessionEntry(Base):
+    """One row of the worksheet's session chart."""
+
+    __tablename__ = "session_entry"
+    __table_args__ = (Index("ix_session_entry_person_date", "person_id", "session_date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(String(32), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    session_date: Mapped[dt.date | None] = mapped_column(Date, default=None)
+    topic_enc: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    trust: Mapped[int | None] = mapped_column(SmallInteger, default=None)
+    safety: Mapped[int | None] = mapped_column(SmallInteger, default=None)
+    role_enc: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    complete: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ConversationState(Base):
+    """Where a person is in one section's conversation, written with the answer that moved it."""
+
+    __tablename__ = "conversation_state"
+
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("person.id", ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    state: Mapped[str] = mapped_column(String(64))
+    data: Mapped[str | None] = mapped_column(Text, default=None)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ProcessedUpdate(Base):
+    """Telegram updates already handled, so a redelivered update stores nothing twice."""
+
+    __tablename__ = "processed_update"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    telegram_id: Mapped[int | None] = mapped_column(BigInteger, default=None, index=True)
+    processed_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, index=True
+    )
+
+
+class AuditEvent(Base):
+    """What happened, never what was said: consent, export, deletion, reminders."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    person_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    kind: Mapped[str] = mapped_column(String(32))

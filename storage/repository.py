@@ -1,0 +1,398 @@
+"""The repository: small async methods in the words of the domain, plain values in and out."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.crypto import Cipher
+from storage.database import Database
+from storage.models import (
+    Answer,
+    AuditEvent,
+    ConversationState,
+    Person,
+    ProcessedUpdate,
+    SessionEntry,
+    utcnow,
+)
+
+
+class PersonMissing(Exception):
+    """The person has not consented (or has deleted their data)."""
+
+
+class DuplicateUpdate(Exception):
+    """This Telegram update was already handled."""
+
+
+@dataclass(frozen=True, slots=True)
+class PersonInfo:
+    """A person's settings, without anything they wrote."""
+
+    id: int
+    telegram_id: int
+    consent_version: str
+    timezone: str | None
+    reminder_delay_min: int
+    reminders_paused: bool
+    blocked: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerValue:
+    """One stored answer; `text` is None when skipped."""
+
+    key: str
+    text: str | None
+    skipped: bool
+    updated_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRow:
+    """One session chart row, decrypted."""
+
+    uid: str
+    session_date: dt.date | None
+    topic: str | None
+    trust: int | None
+    safety: int | None
+    role: str | None
+    complete: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationPosition:
+    """Where a person is in a section, plus small non-personal data (ids, indexes)."""
+
+    state: str
+    data: dict[str, Any]
+
+
+def _person_info(row: Person) -> PersonInfo:
+    return PersonInfo(
+        id=row.id,
+        telegram_id=row.telegram_id,
+        consent_version=row.consent_version,
+        timezone=row.timezone,
+        reminder_delay_min=row.reminder_delay_min,
+        reminders_paused=row.reminders_paused,
+        blocked=row.blocked,
+    )
+
+
+class Unit:
+    """One unit of work for one person: everything in it commits together, or nothing does."""
+
+    def __init__(self, session: AsyncSession, cipher: Cipher, person: PersonInfo) -> None:
+        self._session = session
+        self._cipher = cipher
+        self.person = person
+
+    def _seal(self, text: str, field: str) -> bytes:
+        return self._cipher.encrypt(text, owner=str(self.person.id), field=field)
+
+    async def _answer_row(self, key: str) -> Answer:
+        row = await self._session.scalar(
+            select(Answer).where(Answer.person_id == self.person.id, Answer.key == key)
+        )
+        if row is None:
+            row = Answer(person_id=self.person.id, key=key)
+            self._session.add(row)
+        return row
+
+    async def save_answer(self, key: str, text: str, *, message_id: int | None = None) -> None:
+        """Store (or replace) the answer to one prompt."""
+        row = await self._answer_row(key)
+        row.value_enc = self._seal(text, f"answer:{key}")
+        row.skipped = False
+        row.source_message_id = message_id
+        row.updated_at = utcnow()
+
+    async def skip_answer(self, key: str) -> None:
+        """Mark a prompt as skipped, unless it already has an answer."""
+        row = await self._answer_row(key)
+        if row.value_enc is None:
+            row.skipped = True
+            row.updated_at = utcnow()
+
+    async def clear_answer(self, key: str) -> None:
+        """Forget the answer to one prompt."""
+        await self._session.execute(
+            delete(Answer).where(Answer.person_id == self.person.id, Answer.key == key)
+        )
+
+    async def clear_answers(self, prefix: str) -> None:
+        """Forget every answer whose key starts with a prefix (to start a section over)."""
+        await self._session.execute(
+            delete(Answer).where(
+                Answer.person_id == self.person.id, Answer.key.startswith(prefix, autoescape=True)
+            )
+        )
+
+    async def set_state(
+        self, name: str, state: str | None, data: dict[str, Any] | None = None
+    ) -> None:
+        """Record where the person is in a section (None: not in it)."""
+        row = await self._session.get(ConversationState, (self.person.id, name))
+        if state is None:
+            if row is not None:
+                await self._session.delete(row)
+            return
+        payload = json.dumps(data) if data else None
+        if row is None:
+            self._session.add(
+                ConversationState(person_id=self.person.id, name=name, state=state, data=payload)
+            )
+        else:
+            row.state, row.data, row.updated_at = state, payload, utcnow()
+
+    async def new_session_entry(self, session_date: dt.date | None = None) -> str:
+        """Start a session chart row (a draft until completed); returns its id."""
+        uid = uuid.uuid4().hex
+        self._session.add(
+            SessionEntry(uid=uid, person_id=self.person.id, session_date=session_date)
+        )
+        return uid
+
+    async def _entry(self, uid: str) -> SessionEntry:
+        row = await self._session.scalar(
+            select(SessionEntry).where(
+                SessionEntry.uid == uid, SessionEntry.person_id == self.person.id
+            )
+        )
+        if row is None:
+            raise LookupError("no such session entry")
+        return row
+
+    async def update_session_entry(self, uid: str, **fields: Any) -> None:
+        """Set some fields of a session chart row: session_date, topic, trust, safety, role,
+        complete. Text fields may be None to clear them."""
+        row = await self._entry(uid)
+        for name, value in fields.items():
+            if name in ("topic", "role"):
+                sealed = None if value is None else self._seal(value, f"session:{uid}:{name}")
+                setattr(row, f"{name}_enc", sealed)
+            elif name in ("session_date", "trust", "safety", "complete"):
+                setattr(row, name, value)
+            else:
+                raise ValueError(f"unknown session field {name}")
+        row.updated_at = utcnow()
+
+    async def delete_session_entry(self, uid: str) -> None:
+        """Remove one session chart row."""
+        await self._session.delete(await self._entry(uid))
+
+    async def audit(self, kind: str) -> None:
+        """Record an event, without content."""
+        self._session.add(AuditEvent(person_id=self.person.id, kind=kind))
+
+
+class Store:
+    """Everything the bot keeps, behind methods named for what they mean."""
+
+    def __init__(self, db: Database, cipher: Cipher) -> None:
+        self.db = db
+        self.cipher = cipher
+
+    def _open(self, person_id: int, blob: bytes | None, field: str) -> str | None:
+        if blob is None:
+            return None
+        return self.cipher.decrypt(blob, owner=str(person_id), field=field)
+
+    # People -------------------------------------------------------------------------------
+
+    async def get_person(self, telegram_id: int) -> PersonInfo | None:
+        """The person with this Telegram id, if they have consented."""
+        async with self.db.read() as session:
+            row = await session.scalar(select(Person).where(Person.telegram_id == telegram_id))
+            return None if row is None else _person_info(row)
+
+    async def consent(
+        self, telegram_id: int, version: str, *, update_id: int | None = None
+    ) -> PersonInfo:
+        """Record consent (creating the person); returns them."""
+        async with self.db.write() as session, session.begin():
+            if update_id is not None:
+                await self._claim_update(session, update_id, telegram_id)
+            row = await session.scalar(select(Person).where(Person.telegram_id == telegram_id))
+            if row is None:
+                row = Person(telegram_id=telegram_id, consent_version=version)
+                session.add(row)
+                await session.flush()
+                session.add(AuditEvent(person_id=row.id, kind="consented"))
+            else:
+                row.consent_version, row.consented_at = version, utcnow()
+                row.blocked = False
+            await session.flush()
+            return _person_info(row)
+
+    async def set_blocked(self, telegram_id: int, blocked: bool) -> None:
+        """Remember that a person blocked (or unblocked) the bot."""
+        async with self.db.write() as session, session.begin():
+            await session.execute(
+                update(Person).where(Person.telegram_id == telegram_id).values(blocked=blocked)
+            )
+
+    # Updates ------------------------------------------------------------------------------
+
+    @staticmethod
+    async def _claim_update(session: AsyncSession, update_id: int, telegram_id: int) -> None:
+        if await session.get(ProcessedUpdate, update_id) is not None:
+            raise DuplicateUpdate(update_id)
+        session.add(ProcessedUpdate(update_id=update_id, telegram_id=telegram_id))
+
+    async def update_processed(self, update_id: int) -> bool:
+        """Whether an update's writes were already committed."""
+        async with self.db.read() as session:
+            return await session.get(ProcessedUpdate, update_id) is not None
+
+    async def prune_processed_updates(self, older_than: dt.timedelta) -> int:
+        """Forget old update ids (Telegram keeps undelivered updates for 24 hours)."""
+        async with self.db.write() as session, session.begin():
+            result = await session.execute(
+                delete(ProcessedUpdate).where(ProcessedUpdate.processed_at < utcnow() - older_than)
+            )
+            return int(getattr(result, "rowcount", 0) or 0)
+
+    # Units of work ------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def unit(self, telegram_id: int, *, update_id: int | None = None) -> AsyncIterator[Unit]:
+        """A transaction for one person; with an update id, it also marks the update handled
+        (raising DuplicateUpdate if it already was)."""
+        async with self.db.write() as session, session.begin():
+            row = await session.scalar(select(Person).where(Person.telegram_id == telegram_id))
+            if row is None:
+                raise PersonMissing(telegram_id)
+            if update_id is not None:
+                await self._claim_update(session, update_id, telegram_id)
+            yield Unit(session, self.cipher, _person_info(row))
+
+    # Reads --------------------------------------------------------------------------------
+
+    async def answers(self, telegram_id: int, prefix: str = "") -> dict[str, AnswerValue]:
+        """A person's answers whose keys start with a prefix, by key."""
+        async with self.db.read() as session:
+            rows = await session.execute(
+                select(Answer)
+                .join(Person, Person.id == Answer.person_id)
+                .where(
+                    Person.telegram_id == telegram_id,
+                    Answer.key.startswith(prefix, autoescape=True),
+                )
+            )
+            return {
+                a.key: AnswerValue(
+                    key=a.key,
+                    text=self._open(a.person_id, a.value_enc, f"answer:{a.key}"),
+                    skipped=a.skipped,
+                    updated_at=a.updated_at,
+                )
+                for a in rows.scalars()
+            }
+
+    async def answer_for_message(self, telegram_id: int, message_id: int) -> str | None:
+        """The key of the answer given by one Telegram message, if any."""
+        async with self.db.read() as session:
+            return await session.scalar(
+                select(Answer.key)
+                .join(Person, Person.id == Answer.person_id)
+                .where(Person.telegram_id == telegram_id, Answer.source_message_id == message_id)
+            )
+
+    def _session_row(self, row: SessionEntry) -> SessionRow:
+        return SessionRow(
+            uid=row.uid,
+            session_date=row.session_date,
+            topic=self._open(row.person_id, row.topic_enc, f"session:{row.uid}:topic"),
+            trust=row.trust,
+            safety=row.safety,
+            role=self._open(row.person_id, row.role_enc, f"session:{row.uid}:role"),
+            complete=row.complete,
+        )
+
+    async def sessions(self, telegram_id: int, *, drafts: bool = False) -> list[SessionRow]:
+        """A person's session chart, oldest first."""
+        async with self.db.read() as session:
+            query = (
+                select(SessionEntry)
+                .join(Person, Person.id == SessionEntry.person_id)
+                .where(Person.telegram_id == telegram_id)
+                .order_by(SessionEntry.session_date, SessionEntry.id)
+            )
+            if not drafts:
+                query = query.where(SessionEntry.complete.is_(True))
+            rows = await session.scalars(query)
+            return [self._session_row(r) for r in rows]
+
+    async def session_entry(self, telegram_id: int, uid: str) -> SessionRow | None:
+        """One session chart row of a person (None if it is not theirs)."""
+        async with self.db.read() as session:
+            row = await session.scalar(
+                select(SessionEntry)
+                .join(Person, Person.id == SessionEntry.person_id)
+                .where(Person.telegram_id == telegram_id, SessionEntry.uid == uid)
+            )
+            return None if row is None else self._session_row(row)
+
+    async def count_sessions(self, telegram_id: int) -> int:
+        """How many completed session chart rows a person has."""
+        async with self.db.read() as session:
+            value = await session.scalar(
+                select(func.count())
+                .select_from(SessionEntry)
+                .join(Person, Person.id == SessionEntry.person_id)
+                .where(Person.telegram_id == telegram_id, SessionEntry.complete.is_(True))
+            )
+            return int(value or 0)
+
+    async def position(self, telegram_id: int, name: str) -> ConversationPosition | None:
+        """Where a person is in one section, if anywhere."""
+        async with self.db.read() as session:
+            row = await session.scalar(
+                select(ConversationState)
+                .join(Person, Person.id == ConversationState.person_id)
+                .where(Person.telegram_id == telegram_id, ConversationState.name == name)
+            )
+            if row is None:
+                return None
+            return ConversationPosition(row.state, json.loads(row.data) if row.data else {})
+
+    async def positions(self, name: str) -> dict[int, str]:
+        """Every person's state in one section, by Telegram id (to restore after a restart)."""
+        async with self.db.read() as session:
+            rows = await session.execute(
+                select(Person.telegram_id, ConversationState.state)
+                .join(Person, Person.id == ConversationState.person_id)
+                .where(ConversationState.name == name)
+            )
+            return {int(tid): state for tid, state in rows.tuples()}
+
+    # Deletion -----------------------------------------------------------------------------
+
+    async def delete_person(self, telegram_id: int) -> bool:
+        """Remove every row of a person in one transaction; True if there was anything."""
+        async with self.db.write() as session, session.begin():
+            row = await session.scalar(select(Person).where(Person.telegram_id == telegram_id))
+            if row is None:
+                return False
+            person_id = row.id
+            for model in (Answer, SessionEntry, ConversationState):
+                await session.execute(delete(model).where(model.person_id == person_id))
+            await session.execute(
+                delete(ProcessedUpdate).where(ProcessedUpdate.telegram_id == telegram_id)
+            )
+            await session.delete(row)
+            session.add(AuditEvent(person_id=person_id, kind="deleted"))
+        await self.db.checkpoint()
+        return True
