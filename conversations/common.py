@@ -64,6 +64,12 @@ def keyboard(*rows: Sequence[Button]) -> InlineKeyboardMarkup:
     )
 
 
+def rating_rows(section: str, *parts: object) -> list[list[Button]]:
+    """Buttons 1-10 in two rows of five, with callback data `section:parts:N`."""
+    numbers = [(str(n), data(section, *parts, n)) for n in range(1, 11)]
+    return [numbers[:5], numbers[5:]]
+
+
 def later_row(section: str, skip_key: str | None = None) -> list[Button]:
     """The row every prompt offers: Skip (if the prompt can be skipped) and Not now."""
     row: list[Button] = []
