@@ -104,8 +104,13 @@ class Database:
     async def checkpoint(self) -> None:
         """Fold the SQLite WAL into the main file and truncate it."""
         if self.is_sqlite:
+            # Outside any transaction, on the driver's own connection.
             async with self.write_engine.connect() as conn:
-                await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+                raw = await conn.get_raw_connection()
+                driver = raw.driver_connection
+                assert driver is not None
+                cursor = await driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                await cursor.close()
 
 
 def alembic_config(connection: Connection | None = None) -> Any:

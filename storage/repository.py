@@ -376,7 +376,7 @@ class Store:
                 .join(Person, Person.id == ConversationState.person_id)
                 .where(ConversationState.name == name)
             )
-            return {int(tid): state for tid, state in rows.tuples()}
+            return {int(tid): state for tid, state in rows}
 
     # Deletion -----------------------------------------------------------------------------
 
