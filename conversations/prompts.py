@@ -13,6 +13,7 @@ from typing import Any
 
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler
+from telegram.ext.filters import UpdateType
 
 from bot.context import BotContext
 from conversations.common import (
@@ -283,7 +284,7 @@ class PromptSequence:
         return section_handler(
             s,
             entry_points=[
-                CommandHandler(self.command, stops(self.enter)),
+                CommandHandler(self.command, stops(self.enter), filters=UpdateType.MESSAGE),
                 CallbackQueryHandler(stops(self.enter), pattern=f"^menu:{s}$"),
             ],
             states=states,

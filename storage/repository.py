@@ -142,19 +142,22 @@ class Unit:
     async def set_state(
         self, name: str, state: str | None, data: dict[str, Any] | None = None
     ) -> None:
-        """Record where the person is in a section (None: not in it)."""
+        """Record where the person is in a section (None: not in it); data None keeps the
+        data already saved with the place."""
         row = await self._session.get(ConversationState, (self.person.id, name))
         if state is None:
             if row is not None:
                 await self._session.delete(row)
             return
-        payload = json.dumps(data) if data else None
         if row is None:
+            payload = json.dumps(data) if data else None
             self._session.add(
                 ConversationState(person_id=self.person.id, name=name, state=state, data=payload)
             )
         else:
-            row.state, row.data, row.updated_at = state, payload, utcnow()
+            row.state, row.updated_at = state, utcnow()
+            if data is not None:
+                row.data = json.dumps(data) if data else None
 
     async def new_session_entry(self, session_date: dt.date | None = None) -> str:
         """Start a session chart row (a draft until completed); returns its id."""

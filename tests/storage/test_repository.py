@@ -108,6 +108,10 @@ async def test_ciphertext_copied_to_another_row_does_not_decrypt(store: Store) -
         await store.answers(1, "reflect.q9")
 
 
+def _database_files(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in folder.iterdir() if p.name.startswith("bot.sqlite3")}
+
+
 async def test_canary_appears_nowhere_in_the_sqlite_files(tmp_path: Path) -> None:
     path = tmp_path / "bot.sqlite3"
     database = Database(f"sqlite+aiosqlite:///{path}")
@@ -120,10 +124,10 @@ async def test_canary_appears_nowhere_in_the_sqlite_files(tmp_path: Path) -> Non
             uid = await unit.new_session_entry(dt.date(2026, 2, 1))
             await unit.update_session_entry(uid, topic=CANARY, role=CANARY, trust=7, safety=6)
         assert CANARY in (await store.answers(9))["reflect.q1"].text  # type: ignore[operator]
-        files = [p for p in tmp_path.iterdir() if p.name.startswith("bot.sqlite3")]
-        assert any(p.name.endswith("-wal") for p in files)
-        for file in files:
-            assert CANARY.encode() not in file.read_bytes(), file.name
+        files = await asyncio.to_thread(_database_files, tmp_path)
+        assert any(name.endswith("-wal") for name in files)
+        for name, content in files.items():
+            assert CANARY.encode() not in content, name
     finally:
         await database.dispose()
 

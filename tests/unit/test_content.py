@@ -95,7 +95,7 @@ def test_every_text_is_valid_and_phone_sized(key: str) -> None:
 
 
 def test_placeholders_are_escaped() -> None:
-    text = t("common.too_long", limit="<b>&")
+    text = t("reflect.progress", number="<b>&")
     assert "&lt;b&gt;&amp;" in text and "<b>&" not in text
 
 
