@@ -1,0 +1,539 @@
+"""Section 5, the session chart: one entry per therapy session, each step stored as it is given.
+
+An entry is a SessionEntry row, a draft until its last step is answered or skipped. The row is
+created with the first step (the date), and its id travels in the saved conversation state.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from typing import Any
+
+from telegram import Update
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.context import BotContext
+from conversations.common import (
+    END,
+    NEW_NOT_TEXT,
+    NEW_TEXT,
+    State,
+    Step,
+    acknowledge,
+    callback_query,
+    data,
+    expect_buttons,
+    expect_text,
+    keyboard,
+    later_row,
+    position_data,
+    rating_rows,
+    save,
+    section_handler,
+    send,
+    stops,
+    text_of,
+)
+from conversations.content import Html, items, t
+from conversations.parsing import parse_date, parse_rating
+from storage.repository import SessionRow, Unit
+
+SECTION = "log"
+CHOOSE = "log.choose"
+DATE = "log.date"
+TOPIC = "log.topic"
+TRUST = "log.trust"
+SAFETY = "log.safety"
+ROLE = "log.role"
+STEPS = (DATE, TOPIC, TRUST, SAFETY, ROLE)
+FIELDS = {TOPIC: "topic", TRUST: "trust", SAFETY: "safety", ROLE: "role"}
+PROMPTS = {
+    TOPIC: "log.topic_prompt",
+    TRUST: "log.trust_prompt",
+    SAFETY: "log.safety_prompt",
+    ROLE: "log.role_prompt",
+}
+# "About a year": older dates are most likely a typo in the year.
+MAX_AGE = dt.timedelta(days=366)
+DAY = "[0-9]{4}-[0-9]{2}-[0-9]{2}"
+
+
+def name(step: str) -> str:
+    """The short name of a step, as used in callback data ("topic")."""
+    return step.removeprefix(f"{SECTION}.")
+
+
+# Dates ---------------------------------------------------------------------------------------
+
+
+def local_today(timezone: str | None, now: dt.datetime | None = None) -> dt.date:
+    """Today's date where the person lives (in UTC while their time zone is unknown)."""
+    zone: dt.tzinfo = dt.UTC
+    if timezone:
+        try:
+            zone = zoneinfo.ZoneInfo(timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            zone = dt.UTC
+    return (now or dt.datetime.now(dt.UTC)).astimezone(zone).date()
+
+
+def date_problem(day: dt.date, today: dt.date) -> str | None:
+    """The content key saying why a session date can't be logged, or None if it can."""
+    if day > today:
+        return "log.date_future"
+    if day < today - MAX_AGE:
+        return "log.date_too_old"
+    return None
+
+
+def show_date(day: dt.date | None) -> Html:
+    """A date as the person reads it, "Fri 20 Nov 2026"."""
+    if day is None:
+        return t("log.no_date")
+    return t(
+        "log.date_format",
+        weekday=items("log.weekdays")[day.weekday()],
+        day=day.day,
+        month=items("log.months")[day.month - 1],
+        year=day.year,
+    )
+
+
+async def today_for(update: Update, context: BotContext) -> dt.date:
+    """Today in the person's time zone."""
+    user = update.effective_user
+    person = None if user is None else await context.store.get_person(user.id)
+    return local_today(None if person is None else person.timezone)
+
+
+# Entries -------------------------------------------------------------------------------------
+
+
+def is_empty(row: SessionRow) -> bool:
+    """Whether a draft holds nothing at all."""
+    values = (row.session_date, row.topic, row.trust, row.safety, row.role)
+    return all(value is None for value in values)
+
+
+def resume_step(row: SessionRow) -> str:
+    """The step after the last one answered (skipped steps before it stay skipped)."""
+    values = (row.session_date, row.topic, row.trust, row.safety, row.role)
+    answered = [index for index, value in enumerate(values) if value is not None]
+    return STEPS[min(answered[-1] + 1 if answered else 0, len(STEPS) - 1)]
+
+
+async def unfinished(update: Update, context: BotContext) -> tuple[list[SessionRow], bool]:
+    """The person's drafts, and whether their chart has any row at all."""
+    user = update.effective_user
+    assert user is not None
+    rows = await context.store.sessions(user.id, drafts=True)
+    return [row for row in rows if not row.complete], bool(rows)
+
+
+async def current_entry(update: Update, context: BotContext) -> SessionRow | None:
+    """The entry being filled in, from the saved conversation state."""
+    user = update.effective_user
+    uid = (await position_data(update, context, SECTION)).get("entry")
+    if user is None or not isinstance(uid, str):
+        return None
+    return await context.store.session_entry(user.id, uid)
+
+
+def preset_of(saved: dict[str, Any]) -> dt.date | None:
+    """The date a reminder filled in, kept in the state while the person chooses."""
+    value = saved.get("date")
+    return dt.date.fromisoformat(value) if isinstance(value, str) else None
+
+
+# Asking --------------------------------------------------------------------------------------
+
+
+async def ask(update: Update, step: str, day: dt.date | None = None) -> None:
+    """Sends the prompt of one step with its buttons, Skip and Not now."""
+    later = later_row(SECTION, name(step))
+    if step == DATE:
+        when = [
+            (t("log.today_button"), data(SECTION, "today")),
+            (t("log.yesterday_button"), data(SECTION, "yesterday")),
+        ]
+        await send(update, t("log.date_prompt"), keyboard(when, later))
+        return
+    heading = t("log.heading", date=show_date(day)) if day else t("log.heading_undated")
+    ratings = rating_rows(SECTION, name(step)) if step in (TRUST, SAFETY) else []
+    await send(update, Html(f"{heading}\n\n{t(PROMPTS[step])}"), keyboard(*ratings, later))
+
+
+async def retry(update: Update, key: str, step: str, day: dt.date | None = None) -> State:
+    """Says kindly what was expected and asks the same step again; nothing is stored."""
+    await send(update, t(key, date=show_date(day)))
+    await ask(update, step, day)
+    return step
+
+
+# Starting ------------------------------------------------------------------------------------
+
+
+async def enter(update: Update, context: BotContext) -> State:
+    """Starts an entry (with the chart's introduction the first time), or offers the draft."""
+    await acknowledge(update)
+    return await begin(update, context, None)
+
+
+async def enter_from_reminder(update: Update, context: BotContext) -> State:
+    """A reminder's "Log now": a new entry with the session's date already filled in."""
+    await acknowledge(update)
+    try:
+        preset: dt.date | None = dt.date.fromisoformat(str(callback_query(update).data)[-10:])
+    except ValueError:
+        preset = None
+    return await begin(update, context, preset)
+
+
+async def begin(update: Update, context: BotContext, preset: dt.date | None) -> State:
+    """Continues a draft of the same date, offers a draft with something in it, or starts."""
+    drafts, any_rows = await unfinished(update, context)
+    kept = [row for row in drafts if not is_empty(row)]
+    same_day = next((row for row in kept if preset and row.session_date == preset), None)
+    if same_day is not None:
+        return await resume(update, context, same_day)
+    if kept:
+        return await offer_draft(update, context, kept[-1], preset)
+    if not any_rows:
+        await send(update, t("log.intro"))
+    return await start_new(update, context, drafts, preset)
+
+
+async def offer_draft(
+    update: Update, context: BotContext, draft: SessionRow, preset: dt.date | None
+) -> State:
+    """Asks whether to continue an unfinished entry or start a new one."""
+    saved: dict[str, Any] = {"entry": draft.uid}
+    if preset is not None:
+        saved["date"] = preset.isoformat()
+    state = await save(update, context, SECTION, CHOOSE, data_=saved)
+    if state != CHOOSE:
+        return state
+    if draft.session_date is None:
+        text, label = t("log.resume_undated"), t("log.continue_undated_button")
+    else:
+        day = show_date(draft.session_date)
+        text, label = t("log.resume", date=day), t("log.continue_button", date=day)
+    choice = keyboard(
+        [(label, data(SECTION, "continue"))],
+        [(t("log.new_button"), data(SECTION, "start"))],
+        later_row(SECTION),
+    )
+    await send(update, text, choice)
+    return state
+
+
+async def start_new(
+    update: Update, context: BotContext, drafts: list[SessionRow], preset: dt.date | None
+) -> State:
+    """Settles earlier drafts and asks the first step (the topic when the date is known).
+
+    An empty draft is deleted; one with anything in it goes into the chart as it is, because
+    a person who wrote something for a session expects to find it there, not to lose it.
+    """
+    created: dict[str, Any] = {}
+
+    async def write(unit: Unit) -> None:
+        for row in drafts:
+            if is_empty(row):
+                await unit.delete_session_entry(row.uid)
+            else:
+                await unit.update_session_entry(row.uid, complete=True)
+        if preset is not None:
+            created["entry"] = await unit.new_session_entry(preset)
+
+    step = DATE if preset is None else TOPIC
+    # save() writes the state after `write`, so the new row's id is in `created` by then.
+    state = await save(update, context, SECTION, step, write, data_=created)
+    if state == step:
+        await ask(update, step, preset)
+    return state
+
+
+async def resume(update: Update, context: BotContext, row: SessionRow) -> State:
+    """Asks the step after the last one answered in a draft."""
+    step = resume_step(row)
+    state = await save(update, context, SECTION, step, data_={"entry": row.uid})
+    if state == step:
+        await ask(update, step, row.session_date)
+    return state
+
+
+async def continue_draft(update: Update, context: BotContext) -> State:
+    """Continues the unfinished entry."""
+    await acknowledge(update)
+    row = await current_entry(update, context)
+    if row is None or row.complete:
+        return await begin(update, context, None)
+    return await resume(update, context, row)
+
+
+async def start_instead(update: Update, context: BotContext) -> State:
+    """Starts a new entry; the unfinished one is settled (see start_new)."""
+    await acknowledge(update)
+    preset = preset_of(await position_data(update, context, SECTION))
+    drafts, _ = await unfinished(update, context)
+    return await start_new(update, context, drafts, preset)
+
+
+async def use_buttons(update: Update, context: BotContext) -> State:
+    """A message while the bot waits for a choice."""
+    await expect_buttons(update, context)
+    return CHOOSE
+
+
+# Steps ---------------------------------------------------------------------------------------
+
+
+async def advance(
+    update: Update, context: BotContext, row: SessionRow, step: str, **fields: Any
+) -> State:
+    """Stores one step's answer with the next step's state, then asks the next step."""
+    if step == ROLE:
+        return await complete(update, context, row, fields)
+
+    async def write(unit: Unit) -> None:
+        if fields:
+            await unit.update_session_entry(row.uid, **fields)
+
+    following = STEPS[STEPS.index(step) + 1]
+    state = await save(update, context, SECTION, following, write, data_={"entry": row.uid})
+    if state == following:
+        await ask(update, following, fields.get("session_date", row.session_date))
+    return state
+
+
+async def store_date(update: Update, context: BotContext, day: dt.date | None) -> State:
+    """Stores the date, creating the draft row with it, and asks for the topic."""
+    row = await current_entry(update, context)
+    if row is not None:
+        fields = {} if day is None else {"session_date": day}
+        return await advance(update, context, row, DATE, **fields)
+    created: dict[str, Any] = {}
+
+    async def write(unit: Unit) -> None:
+        created["entry"] = await unit.new_session_entry(day)
+
+    # save() writes the state after `write`, so the new row's id is in `created` by then.
+    state = await save(update, context, SECTION, TOPIC, write, data_=created)
+    if state == TOPIC:
+        await ask(update, TOPIC, day)
+    return state
+
+
+async def date_button(update: Update, context: BotContext) -> State:
+    """Stores today's or yesterday's date (in the person's time zone)."""
+    await acknowledge(update)
+    today = await today_for(update, context)
+    back = 1 if callback_query(update).data == data(SECTION, "yesterday") else 0
+    return await store_date(update, context, today - dt.timedelta(days=back))
+
+
+async def date_text(update: Update, context: BotContext) -> State:
+    """Stores a typed date, or says kindly what works."""
+    today = await today_for(update, context)
+    day = parse_date(text_of(update), today)
+    if day is None:
+        return await retry(update, "log.date_invalid", DATE)
+    problem = date_problem(day, today)
+    if problem is not None:
+        return await retry(update, problem, DATE, day)
+    return await store_date(update, context, day)
+
+
+async def lost(update: Update, context: BotContext) -> State:
+    """The entry vanished (deleted elsewhere): says so and starts a new one."""
+    await send(update, t("log.gone"))
+    drafts, _ = await unfinished(update, context)
+    return await start_new(update, context, drafts, None)
+
+
+def written(step: str) -> Step:
+    """The handler for a written answer (topic, therapist role)."""
+
+    async def answer(update: Update, context: BotContext) -> State:
+        row = await current_entry(update, context)
+        if row is None:
+            return await lost(update, context)
+        text = text_of(update)
+        if not text:
+            return await retry(update, "common.empty", step, row.session_date)
+        return await advance(update, context, row, step, **{FIELDS[step]: text})
+
+    return stops(answer)
+
+
+def rated(step: str, *, button: bool) -> Step:
+    """The handler for a rating, tapped or typed (trust, safety)."""
+
+    async def answer(update: Update, context: BotContext) -> State:
+        if button:
+            await acknowledge(update)
+            value = parse_rating(str(callback_query(update).data).rsplit(":", 1)[-1])
+        else:
+            value = parse_rating(text_of(update))
+        row = await current_entry(update, context)
+        if row is None:
+            return await lost(update, context)
+        if value is None:
+            return await retry(update, "log.rating_invalid", step, row.session_date)
+        return await advance(update, context, row, step, **{FIELDS[step]: value})
+
+    return stops(answer)
+
+
+def skipped(step: str) -> Step:
+    """The handler for Skip: the step stays empty in the chart."""
+
+    async def skip(update: Update, context: BotContext) -> State:
+        await acknowledge(update, t("log.skipped"))
+        row = await current_entry(update, context)
+        if row is None and step == DATE:
+            return await store_date(update, context, None)
+        if row is None:
+            return await lost(update, context)
+        return await advance(update, context, row, step)
+
+    return stops(skip)
+
+
+def wrong_kind(step: str) -> Step:
+    """The handler for a photo, sticker or file: says what is expected and asks again."""
+
+    async def answer(update: Update, context: BotContext) -> State:
+        row = await current_entry(update, context)
+        day = None if row is None else row.session_date
+        if step in (TRUST, SAFETY):
+            return await retry(update, "log.rating_invalid", step, day)
+        await expect_text(update, context)
+        await ask(update, step, day)
+        return step
+
+    return stops(answer)
+
+
+async def complete(
+    update: Update, context: BotContext, row: SessionRow, fields: dict[str, Any]
+) -> State:
+    """Stores the last step, marks the entry complete and confirms it."""
+
+    async def write(unit: Unit) -> None:
+        await unit.update_session_entry(row.uid, **fields, complete=True)
+
+    state = await save(update, context, SECTION, END, write)
+    user = update.effective_user
+    entry = None if user is None else await context.store.session_entry(user.id, row.uid)
+    if entry is None or not entry.complete:
+        return state
+    await send(
+        update,
+        confirmation(entry),
+        keyboard(
+            [
+                (t("log.another_button"), data(SECTION, "another")),
+                (t("common.menu"), data("menu", "menu")),
+            ]
+        ),
+    )
+    await offer_finish(update, context)
+    return state
+
+
+def confirmation(entry: SessionRow) -> Html:
+    """The saved entry, as a short summary (what the person wrote is escaped)."""
+    blank = t("log.blank")
+
+    def rating(value: int | None) -> Html:
+        return blank if value is None else t("log.rating_value", value=value)
+
+    return t(
+        "log.saved",
+        date=blank if entry.session_date is None else show_date(entry.session_date),
+        topic=blank if entry.topic is None else entry.topic,
+        trust=rating(entry.trust),
+        safety=rating(entry.safety),
+        role=blank if entry.role is None else entry.role,
+    )
+
+
+async def offer_finish(update: Update, context: BotContext) -> None:
+    """Lets the closing section offer itself when the chart has run its course."""
+    # Imported here: that section is written separately and may not be there yet.
+    try:
+        from conversations.finish import maybe_offer_finish
+    except ImportError:
+        return
+    await maybe_offer_finish(update, context)
+
+
+async def leave_for_now(update: Update, context: BotContext) -> State:
+    """Not now: leaves the section; the draft stays for /log to continue."""
+    await acknowledge(update)
+    state = await save(update, context, SECTION, END)
+    await send(update, t("log.later"))
+    return state
+
+
+# Wiring --------------------------------------------------------------------------------------
+
+
+def build_handler() -> Any:
+    """The /log conversation."""
+    later = CallbackQueryHandler(stops(leave_for_now), pattern=f"^{SECTION}:later$")
+
+    def skip(step: str) -> BaseHandler[Update, Any, Any]:
+        return CallbackQueryHandler(skipped(step), pattern=f"^{SECTION}:skip:{name(step)}$")
+
+    states: dict[object, list[BaseHandler[Update, Any, Any]]] = {
+        CHOOSE: [
+            CallbackQueryHandler(stops(continue_draft), pattern=f"^{SECTION}:continue$"),
+            CallbackQueryHandler(stops(start_instead), pattern=f"^{SECTION}:start$"),
+            later,
+            MessageHandler(NEW_TEXT | NEW_NOT_TEXT, stops(use_buttons)),
+        ],
+        DATE: [
+            CallbackQueryHandler(stops(date_button), pattern=f"^{SECTION}:(today|yesterday)$"),
+            MessageHandler(NEW_TEXT, stops(date_text)),
+            skip(DATE),
+            later,
+            MessageHandler(NEW_NOT_TEXT, wrong_kind(DATE)),
+        ],
+    }
+    for step in (TOPIC, ROLE):
+        states[step] = [
+            MessageHandler(NEW_TEXT, written(step)),
+            skip(step),
+            later,
+            MessageHandler(NEW_NOT_TEXT, wrong_kind(step)),
+        ]
+    for step in (TRUST, SAFETY):
+        states[step] = [
+            CallbackQueryHandler(
+                rated(step, button=True), pattern=f"^{SECTION}:{name(step)}:([1-9]|10)$"
+            ),
+            MessageHandler(NEW_TEXT, rated(step, button=False)),
+            skip(step),
+            later,
+            MessageHandler(NEW_NOT_TEXT, wrong_kind(step)),
+        ]
+    return section_handler(
+        SECTION,
+        entry_points=[
+            CommandHandler(SECTION, stops(enter), filters=filters.UpdateType.MESSAGE),
+            CallbackQueryHandler(stops(enter), pattern=f"^menu:{SECTION}$"),
+            CallbackQueryHandler(stops(enter), pattern=f"^{SECTION}:another$"),
+            CallbackQueryHandler(stops(enter_from_reminder), pattern=f"^{SECTION}:new:{DAY}$"),
+        ],
+        states=states,
+    )
