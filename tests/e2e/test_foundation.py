@@ -220,3 +220,28 @@ def test_a_generated_key_is_private_and_its_place_logged_once(
     second.stop()
     assert key_file.read_text() == key
     assert second.logs().count("Generated a new encryption key") == 1  # the first run's line
+
+
+def test_an_update_delivered_again_after_a_crash_stores_nothing_twice(
+    bot: BotProcess, fake: FakeTelegram, user: FakeUser, data_dir: Path
+) -> None:
+    begin(user)
+    mark = user.mark()
+    user.command("reflect")
+    user.wait_replies(mark, 2)
+    fake.withhold_confirmations()
+    mark = user.mark()
+    user.send("my first answer")
+    user.wait_reply(mark)
+    bot.kill()  # before the offset was confirmed: Telegram delivers the update again
+    fake.withhold_confirmations(False)
+    bot.start().wait_ready()
+    fake.wait_idle()
+    assert stored(data_dir, user, "reflect.") == {"reflect.q1": "my first answer"}
+    mark = user.mark()
+    user.send("my second answer")
+    user.wait_reply(mark)
+    assert stored(data_dir, user, "reflect.") == {
+        "reflect.q1": "my first answer",
+        "reflect.q2": "my second answer",
+    }

@@ -444,6 +444,12 @@ class FakeTelegram:
         """Number of 429 responses sent (injected or from the rate limit)."""
         return self.faults.count_429
 
+    def withhold_confirmations(self, withhold: bool = True) -> None:
+        """While withheld, updates stay queued after delivery and are delivered again."""
+        with self.world.cond:
+            self.world.unconfirmed = withhold
+            self.world.cond.notify_all()
+
     def reset_faults(self) -> None:
         """Remove all injected failures, stalls, drops and the rate limit."""
         self.faults.reset()

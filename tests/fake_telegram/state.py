@@ -74,6 +74,9 @@ class World:
         self.blocked: set[int] = set()
         self.chats: dict[int, ChatState] = {}
         self.updates: list[JsonDict] = []
+        # While set, getUpdates offsets confirm nothing: updates are delivered again, as
+        # Telegram does to a bot that crashed before confirming them.
+        self.unconfirmed = False
         self.files: dict[str, StoredFile] = {}
         self.callbacks: dict[str, CallbackRecord] = {}
         self.requests: list[RecordedRequest] = []
@@ -249,6 +252,8 @@ class World:
     def confirm(self, offset: int) -> None:
         """Forget updates confirmed by a getUpdates offset (negative: keep only the last ones)."""
         with self.cond:
+            if self.unconfirmed:
+                return
             if offset > 0:
                 self.updates = [u for u in self.updates if u["update_id"] >= offset]
             elif offset < 0:
