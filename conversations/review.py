@@ -1,0 +1,906 @@
+"""/review, "My answers": every section's answers to read, change or clear; the chart to correct.
+
+Reading is stateless: the overview and every view are entry points, so their buttons keep working
+from older messages and always show what is stored now. Only two steps wait for something, and
+each names its target in the state's data so that a restart resumes it: a new value for one
+answer or chart field (EDIT), and Yes / No before clearing or removing (CONFIRM). A new value is
+only taken from the message right after its prompt. Everything is looked up by the id of the
+person who pressed, so a button can never reach someone else's data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from telegram import Update
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot.context import BotContext
+from conversations.common import (
+    END,
+    NEW_NOT_TEXT,
+    NEW_TEXT,
+    Button,
+    State,
+    acknowledge,
+    callback_query,
+    data,
+    expect_buttons,
+    expect_text,
+    keyboard,
+    later_row,
+    position_data,
+    rating_rows,
+    save,
+    section_handler,
+    send,
+    stops,
+    text_of,
+)
+from conversations.content import Html, escape, items, t
+from conversations.log import date_problem, show_date, today_for
+from conversations.parsing import parse_date, parse_rating
+from storage.repository import AnswerValue, SessionRow, Unit
+
+SECTION = "review"
+EDIT = "review.edit"  # waiting for a new value; data: {"target": ...}
+CONFIRM = "review.confirm"  # waiting for Yes / No; data: {"target": ...}
+
+LIMIT = 4096  # Telegram's longest message, in UTF-16 code units after parsing
+PREVIEW = 300  # characters of an answer shown in a list
+TOPIC_PREVIEW = 30  # characters of a topic shown in the chart's list
+PAGE = 20  # chart rows per page
+
+TEXT, CHOICE, RATING, DATE = "text", "choice", "rating", "date"
+CHOICES = ("yes", "no")
+DAYS = {"today": 0, "yesterday": 1}
+FIELDS = {"date": DATE, "topic": TEXT, "trust": RATING, "safety": RATING, "role": TEXT}
+STORED_FIELD = {"date": "session_date"}
+SESSION = "s"  # target prefix of a chart row: "s.<uid>" (the row), "s.<uid>.<field>"
+UID = "[0-9a-f]{32}"
+KEY = r"[a-z0-9_.]{1,45}"
+VIEWS = ("learn", "checklist", "tips", "reflect", "finish")
+
+Part = tuple[str, list[list[Button]]]  # a block of HTML and the buttons that go with it
+
+
+# The questions, in the words of their own sections -------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """One answer that can be changed here: its stored key, its number, a short prompt."""
+
+    key: str
+    number: str
+    prompt: str  # plain text, escaped where shown
+    kind: str
+
+
+TAG = re.compile(r"<[^>]+>")
+
+
+def short_prompt(text: str, limit: int = 200) -> str:
+    """A prompt's question without HTML, heading lines or notes after it, cut at `limit`."""
+    plain = html.unescape(TAG.sub("", text))
+    paragraphs = [" ".join(p.split()) for p in plain.split("\n\n") if p.strip()]
+    body = next((p for p in paragraphs if p[-1] in ".?!:"), paragraphs[0] if paragraphs else "")
+    if len(body) <= limit:
+        return body
+    cut = body[: limit - 1]
+    return (cut.rsplit(" ", 1)[0] if " " in cut else cut) + "…"
+
+
+def reflect_questions() -> list[Question]:
+    """The reflection prompts, numbered as /reflect numbers them (6.1, 6.2, 6.3)."""
+    return [
+        Question(
+            f"reflect.{p['key']}", str(p["key"]).removeprefix("q"), short_prompt(p["text"]), TEXT
+        )
+        for p in items("reflect.prompts")
+    ]
+
+
+def finish_questions() -> list[Question]:
+    """The questions of /finish: three, the second with its "If so, describe"."""
+    surprise = short_prompt(t("finish.surprise_prompt"))
+    return [
+        Question("finish.trust", "1", short_prompt(t("finish.trust_prompt")), TEXT),
+        Question("finish.surprise", "2a", surprise, CHOICE),
+        Question(
+            "finish.surprise_detail",
+            "2b",
+            f"{surprise} {short_prompt(t('finish.detail_prompt'))}",
+            TEXT,
+        ),
+        Question("finish.helpful", "3", short_prompt(t("finish.helpful_prompt")), RATING),
+    ]
+
+
+GROUPS: dict[str, Callable[[], list[Question]]] = {
+    "reflect": reflect_questions,
+    "finish": finish_questions,
+}
+GROUP_TITLES = {"reflect": "review.reflect.title", "finish": "review.finish.title"}
+GROUP_BACK = {"reflect": "review.reflect.back", "finish": "review.finish.back"}
+CHANGE_WORDS = {
+    TEXT: "review.change.text",
+    CHOICE: "review.change.choice",
+    RATING: "review.change.rating",
+}
+# A chart field is asked for in /log's words.
+FIELD_PROMPTS = {
+    "date": "log.date_prompt",
+    "topic": "log.topic_prompt",
+    "trust": "log.trust_prompt",
+    "safety": "log.safety_prompt",
+    "role": "log.role_prompt",
+}
+FIX_LABELS = {
+    "date": "review.chart.fix_date",
+    "topic": "review.chart.fix_topic",
+    "trust": "review.chart.fix_trust",
+    "safety": "review.chart.fix_safety",
+    "role": "review.chart.fix_role",
+}
+
+
+def question(key: str) -> Question | None:
+    """The question with this answer key, if it is one that can be changed here."""
+    group = GROUPS.get(key.split(".", 1)[0])
+    return next((q for q in group() if q.key == key), None) if group else None
+
+
+def applicable(questions: list[Question], answers: dict[str, AnswerValue]) -> list[Question]:
+    """The questions that apply: "If so, describe" only after a yes (or once answered)."""
+    surprised = _text(answers, "finish.surprise") == "yes"
+    return [
+        q
+        for q in questions
+        if q.key != "finish.surprise_detail" or surprised or _text(answers, q.key)
+    ]
+
+
+def _text(answers: dict[str, AnswerValue], key: str) -> str | None:
+    value = answers.get(key)
+    return value.text if value is not None else None
+
+
+def numbers(text: str | None) -> list[int]:
+    """1-based numbers from a stored selection such as "1,4"."""
+    return sorted({int(p) for p in (text or "").split(",") if p.strip().isdecimal()})
+
+
+def titles(key: str, chosen: list[int]) -> list[str]:
+    """The titles of the chosen items of a content list (checklist statements, tips)."""
+    listed = items(key)
+    return [str(listed[n - 1]["title"]).rstrip(".") for n in chosen if 1 <= n <= len(listed)]
+
+
+# Messages no longer than Telegram takes ------------------------------------------------------
+
+
+def utf16(text: str) -> int:
+    """Length as Telegram counts it."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """What a person wrote, in pieces that stay within `limit` once escaped; cut at line ends or
+    spaces where that keeps a piece at least half full."""
+    pieces: list[str] = []
+    rest = text.strip()
+    while rest:
+        total, cut = 0, 0
+        for char in rest:
+            total += utf16(escape(char))
+            if total > limit:
+                break
+            cut += 1
+        if cut >= len(rest):
+            pieces.append(rest)
+            break
+        cut = max(cut, 1)
+        at = rest.rfind("\n", 0, cut)
+        if at < cut // 2:
+            at = rest.rfind(" ", 0, cut)
+        if at >= max(cut // 2, 1):
+            cut = at + 1
+        pieces.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    return pieces
+
+
+def pack(parts: Sequence[Part], sep: str = "\n\n", limit: int = LIMIT) -> list[Part]:
+    """Blocks of HTML (each within the limit) joined into as few messages as fit, each message
+    with the buttons of its blocks."""
+    messages: list[Part] = []
+    for text, rows in parts:
+        if messages and utf16(messages[-1][0]) + utf16(sep) + utf16(text) <= limit:
+            messages[-1] = (messages[-1][0] + sep + text, messages[-1][1] + rows)
+        else:
+            messages.append((text, list(rows)))
+    return messages
+
+
+def long_blocks(heading: str, text: str, empty: str) -> list[str]:
+    """A heading and a long text as blocks: the heading with the first piece, then the rest."""
+    pieces = split_text(text, LIMIT - utf16(heading) - 1)
+    if not pieces:
+        return [f"{heading}\n{empty}"]
+    return [f"{heading}\n{escape(pieces[0])}", *(escape(p) for p in pieces[1:])]
+
+
+async def reply(
+    update: Update, parts: Sequence[Part], last: Sequence[list[Button]] = (), sep: str = "\n\n"
+) -> None:
+    """Sends blocks in as few messages as fit; `last` rows go on the last one."""
+    messages = pack(parts, sep)
+    for index, (text, rows) in enumerate(messages):
+        if index == len(messages) - 1:
+            rows = [*rows, *last]
+        await send(update, Html(text), keyboard(*rows) if any(rows) else None)
+
+
+def back_row(*extra: Button) -> list[Button]:
+    """A row that leads back: to a view, and to the overview."""
+    return [*extra, (t("review.back"), data(SECTION, "home"))]
+
+
+# Small helpers for steps ---------------------------------------------------------------------
+
+
+def user_id(update: Update) -> int:
+    """The id of the person the update came from: every lookup here is by it."""
+    user = update.effective_user
+    assert user is not None
+    return user.id
+
+
+def parts_of(update: Update) -> list[str]:
+    """The pressed button's callback data, split at the colons."""
+    return (callback_query(update).data or "").split(":")
+
+
+async def unchanged(update: Update, context: BotContext) -> State:
+    """Says a button is out of date and keeps whatever step the person is on."""
+    await acknowledge(update, t("errors.stale_button"), close=False)
+    position = await context.store.position(user_id(update), SECTION)
+    return END if position is None else position.state
+
+
+async def target_of(update: Update, context: BotContext) -> str | None:
+    """What the current step is about (saved with it)."""
+    target = (await position_data(update, context, SECTION)).get("target")
+    return target if isinstance(target, str) else None
+
+
+async def chart_row(update: Update, context: BotContext, uid: str) -> SessionRow | None:
+    """A complete chart row of the person pressing; None for drafts and other people's rows."""
+    row = await context.store.session_entry(user_id(update), uid)
+    return row if row is not None and row.complete else None
+
+
+def session_target(target: str) -> tuple[str, str | None] | None:
+    """(uid, field or None) of a chart target "s.<uid>[.<field>]"."""
+    parts = target.split(".")
+    if parts[0] != SESSION or len(parts) not in (2, 3) or not re.fullmatch(UID, parts[1]):
+        return None
+    field = parts[2] if len(parts) == 3 else None
+    return (parts[1], field) if field is None or field in FIELDS else None
+
+
+# The overview --------------------------------------------------------------------------------
+
+
+def status_lines(answers: dict[str, AnswerValue], sessions: int) -> list[str]:
+    """One line per section saying how far the person has come."""
+    learn = t("review.status.read" if _text(answers, "learn.done") else "review.status.unread")
+    statements = numbers(_text(answers, "checklist.selected"))
+    if statements:
+        total = len(items("checklist.statements"))
+        checklist = t("review.status.checked", count=len(statements), total=total)
+    elif "checklist.done" in answers or "checklist.selected" in answers:
+        checklist = t("review.status.none_checked")
+    else:
+        checklist = t("review.status.not_done")
+    marked = numbers(_text(answers, "tips.marked"))
+    tips = (
+        t("review.status.marked", count=len(marked), total=len(items("tips.list")))
+        if marked
+        else t("review.status.none_marked")
+    )
+    if sessions == 0:
+        chart = t("review.status.no_sessions")
+    elif sessions == 1:
+        chart = t("review.status.one_session")
+    else:
+        chart = t("review.status.sessions", count=sessions)
+    lines = [
+        (t("menu.learn"), learn),
+        (t("menu.checklist"), checklist),
+        (t("menu.tips"), tips),
+        (t("menu.reflect"), answered(reflect_questions(), answers)),
+        (t("review.chart_label"), chart),
+        (t("menu.finish"), answered(finish_questions(), answers)),
+    ]
+    return [t("review.line", label=label, status=status) for label, status in lines]
+
+
+def answered(questions: list[Question], answers: dict[str, AnswerValue]) -> Html:
+    """How many of the questions that apply are answered, and how many skipped."""
+    asked = applicable(questions, answers)
+    done = sum(1 for q in asked if _text(answers, q.key))
+    skipped = sum(1 for q in asked if q.key in answers and not _text(answers, q.key))
+    if skipped:
+        return t("review.status.answered_skipped", answered=done, total=len(asked), skipped=skipped)
+    return t("review.status.answered", answered=done, total=len(asked))
+
+
+async def overview(update: Update, context: BotContext) -> State:
+    """Shows how far each section has come, with a button per section."""
+    await acknowledge(update, close=False)
+    state = await save(update, context, SECTION, END)
+    person = user_id(update)
+    answers = await context.store.answers(person)
+    lines = status_lines(answers, await context.store.count_sessions(person))
+    buttons = [(t(f"menu.{name}"), data(SECTION, "view", name)) for name in VIEWS]
+    buttons.insert(4, (t("review.chart_label"), data(SECTION, "chart", 0)))
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    rows.append([(t("common.menu"), "menu:menu")])
+    await send(update, Html("\n\n".join([t("review.title"), "\n".join(lines)])), keyboard(*rows))
+    return state
+
+
+# Sections that are changed in their own place -------------------------------------------------
+
+
+async def view_learn(update: Update, context: BotContext) -> None:
+    """Whether "What to know" was read to the end."""
+    answers = await context.store.answers(user_id(update), "learn.")
+    text = t("review.learn.read" if _text(answers, "learn.done") else "review.learn.unread")
+    await send(update, text, keyboard([(t("review.learn.open"), "menu:learn")], back_row()))
+
+
+async def view_checklist(update: Update, context: BotContext) -> None:
+    """The statements the person checked, and a way back to the checklist."""
+    answers = await context.store.answers(user_id(update), "checklist.")
+    chosen = titles("checklist.statements", numbers(_text(answers, "checklist.selected")))
+    if chosen:
+        lines = "\n".join(t("review.checklist.item", title=title) for title in chosen)
+        text = t("review.checklist.chosen", statements=Html(lines))
+    elif answers:
+        text = t("review.checklist.none")
+    else:
+        text = t("review.checklist.not_done")
+    await send(update, text, keyboard([(t("review.checklist.open"), "menu:checklist")], back_row()))
+
+
+async def view_tips(update: Update, context: BotContext) -> None:
+    """The tips the person marked to try, and a way back to the tips."""
+    answers = await context.store.answers(user_id(update), "tips.")
+    chosen = titles("tips.list", numbers(_text(answers, "tips.marked")))
+    if chosen:
+        lines = "\n".join(t("review.tips.item", title=title) for title in chosen)
+        text = t("review.tips.marked", tips=Html(lines))
+    else:
+        text = t("review.tips.none")
+    await send(update, text, keyboard([(t("review.tips.open"), "menu:tips")], back_row()))
+
+
+# Written answers: read, show in full ----------------------------------------------------------
+
+
+def shown(q: Question, value: str | None) -> Html:
+    """An answer as it is shown in a list (long ones cut short)."""
+    if not value:
+        return t("review.not_answered")
+    if q.kind == CHOICE:
+        return t("finish.yes") if value == "yes" else t("finish.no")
+    if q.kind == RATING:
+        return t("review.rating", value=value)
+    if len(value) > PREVIEW:
+        return t("review.preview", start=value[:PREVIEW].rstrip(), number=q.number)
+    return escape(value)
+
+
+def answer_row(q: Question, value: str | None) -> list[Button]:
+    """Show (for long answers), Change, and Clear (for given answers) of one question."""
+    row: list[Button] = []
+    if q.kind == TEXT and value and len(value) > PREVIEW:
+        row.append((t("review.show_button", number=q.number), data(SECTION, "show", q.key)))
+    row.append((t("review.change_button", number=q.number), data(SECTION, "change", q.key)))
+    if value:
+        row.append((t("review.clear_button", number=q.number), data(SECTION, "clear", q.key)))
+    return row
+
+
+def group_back(key: str) -> list[Button]:
+    """Back to the view of the section an answer belongs to, and to the overview."""
+    group = key.split(".", 1)[0]
+    return back_row((t(GROUP_BACK[group]), data(SECTION, "view", group)))
+
+
+async def view_answers(update: Update, context: BotContext, group: str) -> None:
+    """Every question of a section with its answer, in as few messages as fit."""
+    answers = await context.store.answers(user_id(update), f"{group}.")
+    parts: list[Part] = [(t(GROUP_TITLES[group]), [])]
+    for q in applicable(GROUPS[group](), answers):
+        value = _text(answers, q.key)
+        block = t("review.answer", number=q.number, prompt=q.prompt, answer=shown(q, value))
+        parts.append((block, [answer_row(q, value)]))
+    await reply(update, parts, [back_row()])
+
+
+async def view(update: Update, context: BotContext) -> State:
+    """Opens one section's view from the overview."""
+    await acknowledge(update, close=False)
+    name = parts_of(update)[2]
+    state = await save(update, context, SECTION, END)
+    if name == "learn":
+        await view_learn(update, context)
+    elif name == "checklist":
+        await view_checklist(update, context)
+    elif name == "tips":
+        await view_tips(update, context)
+    else:
+        await view_answers(update, context, name)
+    return state
+
+
+async def show_full(update: Update, context: BotContext) -> State:
+    """Sends one whole answer in its own message(s)."""
+    q = question(parts_of(update)[2])
+    if q is None:
+        return await unchanged(update, context)
+    await acknowledge(update, close=False)
+    state = await save(update, context, SECTION, END)
+    value = _text(await context.store.answers(user_id(update), q.key), q.key)
+    heading = t("review.full", number=q.number, prompt=q.prompt)
+    if value and q.kind == TEXT:
+        blocks = long_blocks(heading, value, t("review.not_answered"))
+    else:
+        blocks = [f"{heading}\n{shown(q, value)}"]
+    await reply(
+        update, [(block, []) for block in blocks], [answer_row(q, value), group_back(q.key)]
+    )
+    return state
+
+
+# Changing an answer or a chart field ----------------------------------------------------------
+
+
+def target_kind(target: str) -> str | None:
+    """What kind of value a target takes: text, a choice, a rating or a date."""
+    q = question(target)
+    if q is not None:
+        return q.kind
+    found = session_target(target)
+    return FIELDS[found[1]] if found is not None and found[1] is not None else None
+
+
+def value_rows(target: str, kind: str) -> list[list[Button]]:
+    """The buttons that give a value at once: Yes / No, 1-10, Today / Yesterday."""
+    if kind == CHOICE:
+        return [[(t(f"finish.{v}"), data(SECTION, "set", target, v)) for v in CHOICES]]
+    if kind == RATING:
+        return rating_rows(SECTION, "set", target)
+    if kind == DATE:
+        return [
+            [
+                (t("log.today_button"), data(SECTION, "set", target, "today")),
+                (t("log.yesterday_button"), data(SECTION, "set", target, "yesterday")),
+            ]
+        ]
+    return []
+
+
+async def ask(update: Update, context: BotContext, target: str) -> State:
+    """Asks for a new value, with Skip (keep it as it is) and Not now, and waits for it."""
+    kind = target_kind(target)
+    if kind is None:
+        return END
+    q = question(target)
+    if q is not None:
+        text = t(CHANGE_WORDS[q.kind], number=q.number, prompt=q.prompt)
+    else:
+        field = target.rsplit(".", 1)[1]
+        text = Html(f"{t(FIELD_PROMPTS[field])}\n\n{t('review.chart.keep_hint')}")
+    state = await save(update, context, SECTION, EDIT, data_={"target": target})
+    if state != EDIT:
+        return state
+    await send(update, text, keyboard(*value_rows(target, kind), later_row(SECTION, target)))
+    return state
+
+
+async def change(update: Update, context: BotContext) -> State:
+    """Change on an answer: asks for the new one."""
+    q = question(parts_of(update)[2])
+    if q is None:
+        return await unchanged(update, context)
+    await acknowledge(update, close=False)
+    return await ask(update, context, q.key)
+
+
+async def fix(update: Update, context: BotContext) -> State:
+    """A field button on a chart row: asks for the corrected value."""
+    _, _, uid, field = parts_of(update)
+    if await chart_row(update, context, uid) is None:
+        return await unchanged(update, context)
+    await acknowledge(update, close=False)
+    return await ask(update, context, f"{SESSION}.{uid}.{field}")
+
+
+async def again(
+    update: Update, context: BotContext, target: str, text: Html | None = None
+) -> State:
+    """Says what was wrong (if anything to say) and asks the same thing again."""
+    if text is not None:
+        await send(update, text)
+    return await ask(update, context, target)
+
+
+def change_button(target: str) -> Button:
+    """The button that asks for a target's new value again."""
+    uid, field = session_target(target) or ("", None)
+    if field is not None:
+        return (t(FIX_LABELS[field]), data(SECTION, "fix", uid, field))
+    q = question(target)
+    number = q.number if q is not None else ""
+    return (t("review.change_button", number=number), data(SECTION, "change", target))
+
+
+async def new_text(update: Update, context: BotContext) -> State:
+    """A message while a change waits: the new value, if it is one."""
+    target = await target_of(update, context)
+    kind = None if target is None else target_kind(target)
+    if target is None or kind is None:
+        return await gone(update, context)
+    message = update.message
+    assert message is not None
+    text = text_of(update)
+    if not text:
+        return await again(update, context, target, t("common.empty"))
+    if kind == CHOICE:
+        await expect_buttons(update, context)
+        return await again(update, context, target)
+    if kind == RATING:
+        rating = parse_rating(text)
+        if rating is None:
+            return await again(update, context, target, t("log.rating_invalid"))
+        return await store_value(update, context, target, rating)
+    if kind == DATE:
+        today = await today_for(update, context)
+        day = parse_date(text, today)
+        if day is None:
+            return await again(update, context, target, t("log.date_invalid"))
+        problem = date_problem(day, today)
+        if problem is not None:
+            return await again(update, context, target, t(problem, date=show_date(day)))
+        return await store_value(update, context, target, day)
+    return await store_value(update, context, target, text, message_id=message.message_id)
+
+
+async def chosen(update: Update, context: BotContext) -> State:
+    """A value button (Yes / No, 1-10, Today / Yesterday) while a change waits."""
+    _, _, target, value = parts_of(update)
+    kind = target_kind(target)
+    if target != await target_of(update, context) or kind is None:
+        return await unchanged(update, context)
+    await acknowledge(update)
+    if kind == CHOICE and value in CHOICES:
+        return await store_value(update, context, target, value)
+    rating = parse_rating(value)
+    if kind == RATING and rating is not None:
+        return await store_value(update, context, target, rating)
+    if kind == DATE and value in DAYS:
+        day = await today_for(update, context) - dt.timedelta(days=DAYS[value])
+        return await store_value(update, context, target, day)
+    return await again(update, context, target)
+
+
+async def store_value(
+    update: Update,
+    context: BotContext,
+    target: str,
+    value: str | int | dt.date | None,
+    *,
+    message_id: int | None = None,
+) -> State:
+    """Saves the new value of an answer or a chart field, then says so."""
+    q = question(target)
+    if q is not None:
+        key, text = q.key, str(value)
+
+        async def write_answer(unit: Unit) -> None:
+            # Only a written answer follows later edits of its message.
+            await unit.save_answer(key, text, message_id=message_id)
+
+        state = await save(update, context, SECTION, END, write_answer)
+        await send(update, t("review.saved"), keyboard(group_back(key)))
+        return state
+    uid, field = target.split(".")[1:]
+    if await chart_row(update, context, uid) is None:
+        return await gone(update, context, chart_back())
+
+    async def write_field(unit: Unit) -> None:
+        await unit.update_session_entry(uid, **{STORED_FIELD.get(field, field): value})
+
+    state = await save(update, context, SECTION, END, write_field)
+    await send(update, t("review.saved"))
+    row = await chart_row(update, context, uid)
+    if row is not None:
+        await send_row(update, row)
+    return state
+
+
+async def gone(update: Update, context: BotContext, back: list[Button] | None = None) -> State:
+    """What a step was about no longer exists: says so and ends the step."""
+    state = await save(update, context, SECTION, END)
+    await send(update, t("review.gone"), keyboard(back or back_row()))
+    return state
+
+
+async def keep(update: Update, context: BotContext) -> State:
+    """Skip while a change waits: keeps the value as it is."""
+    target = parts_of(update)[2]
+    if target != await target_of(update, context):
+        return await unchanged(update, context)
+    await acknowledge(update)
+    state = await save(update, context, SECTION, END)
+    await send(update, t("review.kept"), keyboard(back_for(target)))
+    return state
+
+
+async def later(update: Update, context: BotContext) -> State:
+    """Not now: leaves; nothing was changed."""
+    await acknowledge(update)
+    state = await save(update, context, SECTION, END)
+    await send(update, t("common.later"))
+    return state
+
+
+async def wrong_kind(update: Update, context: BotContext) -> State:
+    """A photo, sticker or file while a change waits: says what is expected, asks again."""
+    target = await target_of(update, context)
+    if target is None or target_kind(target) is None:
+        return await gone(update, context)
+    if target_kind(target) == CHOICE:
+        await expect_buttons(update, context)
+    else:
+        await expect_text(update, context)
+    return await again(update, context, target)
+
+
+# Clearing an answer, removing a chart row ------------------------------------------------------
+
+
+def confirm_rows(target: str, yes: str, no: str) -> list[Button]:
+    """Yes / No for one target."""
+    return [(t(yes), data(SECTION, "yes", target)), (t(no), data(SECTION, "no", target))]
+
+
+async def ask_clear(update: Update, context: BotContext) -> State:
+    """Clear on an answer: asks first."""
+    q = question(parts_of(update)[2])
+    if q is None or not _text(await context.store.answers(user_id(update), q.key), q.key):
+        return await unchanged(update, context)
+    await acknowledge(update, close=False)
+    state = await save(update, context, SECTION, CONFIRM, data_={"target": q.key})
+    await send(
+        update,
+        t("review.clear.ask", number=q.number, prompt=q.prompt),
+        keyboard(confirm_rows(q.key, "review.clear.yes", "review.clear.no")),
+    )
+    return state
+
+
+async def ask_remove(update: Update, context: BotContext) -> State:
+    """Remove on a chart row: asks first."""
+    uid = parts_of(update)[2]
+    row = await chart_row(update, context, uid)
+    if row is None:
+        return await unchanged(update, context)
+    await acknowledge(update, close=False)
+    target = f"{SESSION}.{uid}"
+    state = await save(update, context, SECTION, CONFIRM, data_={"target": target})
+    await send(
+        update,
+        t("review.chart.remove_ask", date=show_date(row.session_date)),
+        keyboard(confirm_rows(target, "review.chart.remove_yes", "review.chart.remove_no")),
+    )
+    return state
+
+
+async def confirm(update: Update, context: BotContext) -> State:
+    """Yes: clears the answer or removes the chart row."""
+    target = parts_of(update)[2]
+    if target != await target_of(update, context):
+        return await unchanged(update, context)
+    await acknowledge(update)
+    q = question(target)
+    if q is not None:
+        key = q.key
+
+        async def clear(unit: Unit) -> None:
+            await unit.clear_answer(key)
+
+        state = await save(update, context, SECTION, END, clear)
+        await send(update, t("review.clear.done"), keyboard(group_back(key)))
+        return state
+    uid = target.split(".")[1]
+    if await chart_row(update, context, uid) is None:
+        return await gone(update, context, chart_back())
+
+    async def remove(unit: Unit) -> None:
+        await unit.delete_session_entry(uid)
+
+    state = await save(update, context, SECTION, END, remove)
+    await send(update, t("review.chart.removed"), keyboard(chart_back()))
+    return state
+
+
+async def decline(update: Update, context: BotContext) -> State:
+    """No: keeps it."""
+    target = parts_of(update)[2]
+    if target != await target_of(update, context):
+        return await unchanged(update, context)
+    await acknowledge(update)
+    state = await save(update, context, SECTION, END)
+    await send(update, t("review.kept"), keyboard(back_for(target)))
+    return state
+
+
+async def not_a_button(update: Update, context: BotContext) -> State:
+    """A message while Yes / No waits."""
+    await expect_buttons(update, context)
+    return CONFIRM
+
+
+# The session chart (dates and ratings shown, and dates checked, as /log does) -----------------
+
+
+def format_rating(value: int | None) -> Html:
+    """A 1-10 rating as /log shows it."""
+    return t("log.blank") if value is None else t("log.rating_value", value=value)
+
+
+def chart_back() -> list[Button]:
+    """Back to the chart, and to the overview."""
+    return back_row((t("review.chart.back"), data(SECTION, "chart", 0)))
+
+
+def back_for(target: str) -> list[Button]:
+    """Back to where a target is listed."""
+    return chart_back() if target.startswith(f"{SESSION}.") else group_back(target)
+
+
+def chart_line(row: SessionRow) -> Html:
+    """One chart row in a line: date · trust · safety · topic."""
+    topic = row.topic or ""
+    if len(topic) > TOPIC_PREVIEW:
+        topic = topic[:TOPIC_PREVIEW].rstrip() + "…"
+    return t(
+        "review.chart.line",
+        date=show_date(row.session_date),
+        trust=format_rating(row.trust),
+        safety=format_rating(row.safety),
+        topic=topic or t("log.blank"),
+    )
+
+
+async def chart(update: Update, context: BotContext) -> State:
+    """The chart, the most recent sessions first, a button per session, a page at a time."""
+    await acknowledge(update, close=False)
+    state = await save(update, context, SECTION, END)
+    rows = list(reversed(await context.store.sessions(user_id(update))))
+    if not rows:
+        await send(
+            update, t("review.chart.empty"), keyboard([(t("menu.log"), "menu:log")], back_row())
+        )
+        return state
+    pages = (len(rows) + PAGE - 1) // PAGE
+    page = min(int(parts_of(update)[2]), pages - 1)
+    first = page * PAGE
+    chunk = rows[first : first + PAGE]
+    heading = [t("review.chart.title"), t("review.chart.hint")]
+    if pages > 1:
+        heading.insert(
+            1, t("review.chart.page", first=first + 1, last=first + len(chunk), total=len(rows))
+        )
+    parts: list[Part] = [("\n".join(heading) + "\n", [])]
+    for row in chunk:
+        label = t(
+            "review.chart.button",
+            date=show_date(row.session_date),
+            trust=row.trust or t("log.blank"),
+            safety=row.safety or t("log.blank"),
+        )
+        parts.append((chart_line(row), [[(html.unescape(label), data(SECTION, "entry", row.uid))]]))
+    nav: list[Button] = []
+    if page > 0:
+        nav.append((t("review.chart.newer"), data(SECTION, "chart", page - 1)))
+    if page < pages - 1:
+        nav.append((t("review.chart.older"), data(SECTION, "chart", page + 1)))
+    await reply(update, parts, [nav, back_row()], sep="\n")
+    return state
+
+
+async def send_row(update: Update, row: SessionRow) -> None:
+    """One chart row in full, with a button per field to correct, and Remove."""
+    head = t(
+        "review.chart.entry",
+        date=show_date(row.session_date),
+        trust=format_rating(row.trust),
+        safety=format_rating(row.safety),
+    )
+    blank = t("log.blank")
+    blocks = [
+        head,
+        *long_blocks(t("review.chart.topic"), row.topic or "", blank),
+        *long_blocks(t("review.chart.role"), row.role or "", blank),
+    ]
+    fix_: list[Button] = [(t(FIX_LABELS[f]), data(SECTION, "fix", row.uid, f)) for f in FIELDS]
+    remove: Button = (t("review.chart.remove"), data(SECTION, "remove", row.uid))
+    rows: list[list[Button]] = [fix_[0:2], fix_[2:4], [fix_[4], remove], chart_back()]
+    await reply(update, [(block, []) for block in blocks], rows)
+
+
+async def entry(update: Update, context: BotContext) -> State:
+    """A session button in the chart: the row in full."""
+    row = await chart_row(update, context, parts_of(update)[2])
+    if row is None:
+        return await unchanged(update, context)
+    await acknowledge(update, close=False)
+    state = await save(update, context, SECTION, END)
+    await send_row(update, row)
+    return state
+
+
+# Wiring --------------------------------------------------------------------------------------
+
+
+def button(step: Any, *pattern: str) -> CallbackQueryHandler[Any, Any]:
+    """A handler for buttons whose data matches `review:<pattern>` exactly."""
+    return CallbackQueryHandler(stops(step), pattern="^" + ":".join([SECTION, *pattern]) + "$")
+
+
+def build_handler() -> Any:
+    """The /review conversation."""
+    field = "(?:" + "|".join(FIELDS) + ")"
+    value = "(?:yes|no|today|yesterday|[0-9]{1,2})"
+    return section_handler(
+        SECTION,
+        entry_points=[
+            CommandHandler("review", stops(overview), filters=filters.UpdateType.MESSAGE),
+            CallbackQueryHandler(stops(overview), pattern=f"^menu:{SECTION}$"),
+            button(overview, "home"),
+            button(view, "view", "(?:" + "|".join(VIEWS) + ")"),
+            button(show_full, "show", KEY),
+            button(change, "change", KEY),
+            button(ask_clear, "clear", KEY),
+            button(chart, "chart", "[0-9]{1,4}"),
+            button(entry, "entry", UID),
+            button(fix, "fix", UID, field),
+            button(ask_remove, "remove", UID),
+        ],
+        states={
+            EDIT: [
+                MessageHandler(NEW_TEXT, stops(new_text)),
+                button(chosen, "set", KEY, value),
+                button(keep, "skip", KEY),
+                button(later, "later"),
+                MessageHandler(NEW_NOT_TEXT, stops(wrong_kind)),
+            ],
+            CONFIRM: [
+                button(confirm, "yes", KEY),
+                button(decline, "no", KEY),
+                MessageHandler(filters.UpdateType.MESSAGE & ~filters.COMMAND, stops(not_a_button)),
+            ],
+        },
+    )
