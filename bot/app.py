@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
+import re
+import warnings
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from sqlalchemy.exc import OperationalError
-from telegram import BotCommand, Update
+from telegram import BotCommand, MessageEntity, Update
 from telegram.constants import ParseMode
 from telegram.error import Forbidden
 from telegram.ext import (
@@ -17,32 +20,92 @@ from telegram.ext import (
     ContextTypes,
     ConversationHandler,
     Defaults,
+    TypeHandler,
 )
 from telegram.request import BaseRequest
+from telegram.warnings import PTBUserWarning
 
 from bot.context import BotContext, BotData
 from bot.persistence import StorePersistence
 from bot.processor import PerChatUpdateProcessor
 from bot.settings import Settings
-from conversations import reflect, start
+from conversations import checklist, finish, learn, log, reflect, review, start, tips
 from conversations.content import t
 from storage import Store
+from storage.repository import PersonMissing
 
 logger = logging.getLogger(__name__)
 
 App = Application[Any, BotContext, dict[Any, Any], dict[Any, Any], BotData, Any]
 
-# Handler groups: guards, then the consent gate, then one group per section (so a command can
-# leave one section and enter another in the same update), then everything else.
+# Handler groups: guards, the consent gate, leaving sections on a command or menu button, one
+# group per section, then everything else.
 GUARD_GROUP = -2
 GATE_GROUP = -1
+SWITCH_GROUP = 0
 FIRST_SECTION_GROUP = 1
 LAST_GROUP = 100
 
 
 def sections() -> list[ConversationHandler[Any]]:
     """Every worksheet section's conversation, in menu order."""
-    return [reflect.build_handler()]
+    # Sections track their buttons per person, not per message, on purpose (states are stored).
+    warnings.filterwarnings("ignore", message=".*per_message=False.*", category=PTBUserWarning)
+    return [
+        learn.build_handler(),
+        checklist.build_handler(),
+        tips.build_handler(),
+        reflect.build_handler(),
+        log.build_handler(),
+        finish.build_handler(),
+        review.build_handler(),
+    ]
+
+
+# Updates that leave whatever section a person is in: any new command, and buttons that open a
+# section (the menu, and a reminder's "Log now").
+SECTION_ENTRY_BUTTONS = re.compile(r"^(menu:|log:new:)")
+
+
+def _leaves_sections(update: Update) -> bool:
+    message = update.message
+    if message is not None:
+        entities = message.entities or ()
+        return any(e.type == MessageEntity.BOT_COMMAND and e.offset == 0 for e in entities)
+    query = update.callback_query
+    return query is not None and bool(SECTION_ENTRY_BUTTONS.match(query.data or ""))
+
+
+def section_switch(
+    conversations: list[ConversationHandler[Any]],
+) -> Callable[[Update, BotContext], Coroutine[Any, Any, None]]:
+    """A handler that ends every section the person is in before a command or menu button.
+
+    Without it, a section earlier in the handler order would take the command and stop the
+    update, and a section later in the order would stay open and take the next message.
+    """
+
+    async def leave(update: Update, context: BotContext) -> None:
+        chat, user = update.effective_chat, update.effective_user
+        if chat is None or user is None or not _leaves_sections(update):
+            return
+        key = (chat.id, user.id)
+        # PTB has no public way to end another handler's conversation; this is the one place
+        # that reaches into ConversationHandler's state (kept equal to our stored state).
+        left = [c for c in conversations if key in getattr(c, "_conversations", {})]
+        if not left:
+            return
+        try:
+            async with context.store.unit(user.id) as unit:
+                for conversation in left:
+                    await unit.set_state(str(conversation.name), None)
+        except PersonMissing:
+            pass
+        for conversation in left:
+            conversation._update_state(ConversationHandler.END, key)
+        context.left_sections.extend(str(c.name) for c in left)
+
+    return leave
 
 
 async def on_error(update: object, context: BotContext) -> None:
@@ -112,7 +175,9 @@ def build_application(
 
     add_all(application, GUARD_GROUP, start.guards())
     add_all(application, GATE_GROUP, start.gate())
-    for offset, conversation in enumerate(sections()):
+    conversations = sections()
+    application.add_handler(TypeHandler(Update, section_switch(conversations)), group=SWITCH_GROUP)
+    for offset, conversation in enumerate(conversations):
         application.add_handler(conversation, group=FIRST_SECTION_GROUP + offset)
     add_all(application, LAST_GROUP, start.handlers())
     application.add_error_handler(on_error)

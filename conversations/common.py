@@ -18,9 +18,7 @@ from telegram.error import BadRequest
 from telegram.ext import (
     ApplicationHandlerStop,
     BaseHandler,
-    CallbackQueryHandler,
     ConversationHandler,
-    MessageHandler,
     filters,
 )
 
@@ -158,23 +156,6 @@ async def position_data(update: Update, context: BotContext, section: str) -> di
     return {} if position is None else position.data
 
 
-def leave_quietly(section: str) -> Step:
-    """A fallback that ends the section without a word, so a command or button can go on."""
-
-    async def leave(update: Update, context: BotContext) -> State:
-        user = update.effective_user
-        if user is not None:
-            context.left_sections.append(section)
-            try:
-                async with context.store.unit(user.id) as unit:
-                    await unit.set_state(section, None)
-            except PersonMissing:
-                pass
-        return END
-
-    return leave
-
-
 def text_of(update: Update) -> str:
     """The text of a new message, stripped."""
     message = update.message
@@ -197,14 +178,11 @@ def section_handler(
     entry_points: list[BaseHandler[Update, Any, Any]],
     states: dict[object, list[BaseHandler[Update, Any, Any]]],
 ) -> ConversationHandler[Any]:
-    """A persistent section: re-enterable; a command or a menu button leaves it quietly."""
+    """A persistent, re-enterable section (bot.app ends it when a command or menu button comes)."""
     return ConversationHandler(
         entry_points=entry_points,
         states=states,
-        fallbacks=[
-            MessageHandler(filters.COMMAND, leave_quietly(name)),
-            CallbackQueryHandler(leave_quietly(name), pattern=r"^menu:"),
-        ],
+        fallbacks=[],
         name=name,
         persistent=True,
         allow_reentry=True,
