@@ -17,8 +17,9 @@ SECTION = "reflect"
 def prompts() -> list[Prompt]:
     """The prompts, each headed with its number."""
     out = []
-    for index, item in enumerate(items("reflect.prompts")):
-        number = item.get("number", index + 1)
+    for item in items("reflect.prompts"):
+        # Prompt 6 takes three answers (q6.1, q6.2, q6.3): the number is the key's, not the index.
+        number = int(item["key"][1:].split(".")[0])
         heading = t("reflect.progress", number=number)
         out.append(Prompt(key=item["key"], text=Html(f"<i>{heading}</i>\n\n{item['text']}")))
     return out
