@@ -1,0 +1,141 @@
+"""Therapy session schedules: when sessions happen and when their reminders are due."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+Kind = Literal["weekly", "biweekly", "once"]
+
+BIWEEKLY_DAYS = 14
+
+# How far before the wanted instant the wall-clock search starts. Converting wall-clock to UTC
+# can move a time by the size of a DST or date-line change (up to a day, Samoa 2011), so an
+# occurrence whose wall-clock start lies shortly before the instant may still start after it.
+_SEARCH_MARGIN = dt.timedelta(days=2)
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """When someone's therapy sessions happen, in their local wall-clock time."""
+
+    kind: Kind
+    weekday: int | None
+    at: dt.time
+    anchor: dt.date | None
+
+    def __post_init__(self) -> None:
+        if self.at.tzinfo is not None:
+            raise ValueError("the session time is wall-clock time and must have no tzinfo")
+        if self.kind == "weekly":
+            if self.weekday is None or not 0 <= self.weekday <= 6:
+                raise ValueError("a weekly schedule needs a weekday from 0 (Monday) to 6")
+            if self.anchor is not None:
+                raise ValueError("a weekly schedule has no anchor date")
+        elif self.kind == "biweekly":
+            if self.anchor is None:
+                raise ValueError("a biweekly schedule needs the date of its first session")
+            if self.weekday != self.anchor.weekday():
+                raise ValueError("a biweekly schedule's weekday must be its anchor's weekday")
+        elif self.kind == "once":
+            if self.anchor is None:
+                raise ValueError("a one-off session needs a date")
+            if self.weekday is not None and self.weekday != self.anchor.weekday():
+                raise ValueError("a one-off session's weekday must be its date's weekday")
+        else:
+            raise ValueError(f"unknown schedule kind: {self.kind!r}")
+
+    @classmethod
+    def weekly(cls, weekday: int, at: dt.time) -> Schedule:
+        """Every week on `weekday` (Monday=0) at `at`."""
+        return cls("weekly", weekday, at, None)
+
+    @classmethod
+    def biweekly(cls, first: dt.date, at: dt.time) -> Schedule:
+        """Every 14 days from the first session on `first`, at `at`."""
+        return cls("biweekly", first.weekday(), at, first)
+
+    @classmethod
+    def once(cls, on: dt.date, at: dt.time) -> Schedule:
+        """A single session on `on` at `at`."""
+        return cls("once", on.weekday(), at, on)
+
+
+@dataclass(frozen=True, slots=True)
+class Occurrence:
+    """One session: its wall-clock start (its identity) and the instant it starts."""
+
+    local_start: dt.datetime
+    start_utc: dt.datetime
+
+
+def _local_dates(schedule: Schedule, after: dt.date) -> Iterator[dt.date]:
+    """Candidate session dates, in order, from the first on or after `after`."""
+    if schedule.kind == "once":
+        assert schedule.anchor is not None
+        if schedule.anchor >= after:
+            yield schedule.anchor
+        return
+    if schedule.kind == "weekly":
+        assert schedule.weekday is not None
+        first = after + dt.timedelta(days=(schedule.weekday - after.weekday()) % 7)
+        step = 7
+    else:
+        assert schedule.anchor is not None
+        # Sessions before the first one don't exist, so never count back from the anchor.
+        periods = max(0, -((schedule.anchor - after).days // BIWEEKLY_DAYS))
+        first = schedule.anchor + dt.timedelta(days=periods * BIWEEKLY_DAYS)
+        step = BIWEEKLY_DAYS
+    for n in itertools.count():
+        yield first + dt.timedelta(days=n * step)
+
+
+def occurrences_after(
+    schedule: Schedule, tz: ZoneInfo, after_local: dt.datetime
+) -> Iterator[dt.datetime]:
+    """Naive wall-clock session starts strictly after naive `after_local`, in order."""
+    # Wall-clock starts don't depend on `tz`; it is part of the signature so that every call
+    # here takes the person's zone alike. A start that doesn't exist on a spring DST day is
+    # kept: the session still happens, and occurrence_at() gives its instant.
+    if after_local.tzinfo is not None:
+        raise ValueError("after_local must be a naive wall-clock datetime")
+    for day in _local_dates(schedule, after_local.date()):
+        start = dt.datetime.combine(day, schedule.at).replace(fold=0)
+        if start > after_local:
+            yield start
+
+
+def occurrence_at(local_start: dt.datetime, tz: ZoneInfo) -> Occurrence:
+    """The occurrence starting at naive wall-clock `local_start` in `tz`."""
+    # fold=0 picks the first of a repeated autumn hour, and moves a time in a spring gap forward
+    # by the gap (Berlin 02:30 starts at 03:30 CEST): each wall-clock start has one instant.
+    if local_start.tzinfo is not None:
+        raise ValueError("local_start must be a naive wall-clock datetime")
+    local_start = local_start.replace(fold=0)
+    start_utc = local_start.replace(tzinfo=tz).astimezone(dt.UTC)
+    return Occurrence(local_start=local_start, start_utc=start_utc)
+
+
+def next_occurrence(schedule: Schedule, tz: ZoneInfo, after_utc: dt.datetime) -> Occurrence | None:
+    """The first session starting strictly after the instant `after_utc`; None if none is left."""
+    # A caller that still owes the reminder of a session that has started asks for the first
+    # session after `now - delay`, not after `now`.
+    if after_utc.tzinfo is None or after_utc.utcoffset() is None:
+        raise ValueError("after_utc must be an aware datetime")
+    # Compare instants, not wall-clock: in the repeated autumn hour a wall-clock comparison
+    # would offer a session that already started, and in a spring gap it would skip one.
+    after_local = after_utc.astimezone(tz).replace(tzinfo=None)
+    for local_start in occurrences_after(schedule, tz, after_local - _SEARCH_MARGIN):
+        occurrence = occurrence_at(local_start, tz)
+        if occurrence.start_utc > after_utc:
+            return occurrence
+    return None
+
+
+def due_at(occurrence: Occurrence, delay_minutes: int) -> dt.datetime:
+    """When the reminder for `occurrence` is due: `delay_minutes` of real time after it starts."""
+    return occurrence.start_utc + dt.timedelta(minutes=delay_minutes)
