@@ -127,3 +127,42 @@ class AuditEvent(Base):
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     person_id: Mapped[int | None] = mapped_column(Integer, default=None)
     kind: Mapped[str] = mapped_column(String(32))
+
+
+class Schedule(Base):
+    """A person's therapy sessions: weekly, every two weeks, once, or a snoozed reminder.
+
+    `next_due_at` is when the reminder for `next_occurrence` (a local wall-clock start, which is
+    the occurrence's identity) is due; the scheduler reads only rows due soon, by this index.
+    """
+
+    __tablename__ = "schedule"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    weekday: Mapped[int | None] = mapped_column(SmallInteger, default=None)
+    at_time: Mapped[str] = mapped_column(String(5))
+    anchor: Mapped[dt.date | None] = mapped_column(Date, default=None)
+    session_date: Mapped[dt.date | None] = mapped_column(Date, default=None)
+    next_occurrence: Mapped[str | None] = mapped_column(String(19), default=None)
+    next_due_at: Mapped[dt.datetime | None] = mapped_column(
+        DateTime(timezone=True), default=None, index=True
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ReminderLedger(Base):
+    """One row per reminder occurrence, claimed in a transaction before sending: never twice."""
+
+    __tablename__ = "reminder_ledger"
+    __table_args__ = (UniqueConstraint("person_id", "schedule_key", "occurrence"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    schedule_key: Mapped[str] = mapped_column(String(32))
+    occurrence: Mapped[str] = mapped_column(String(19))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    claimed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    message_id: Mapped[int | None] = mapped_column(BigInteger, default=None)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.crypto import Cipher
@@ -21,6 +22,8 @@ from storage.models import (
     ConversationState,
     Person,
     ProcessedUpdate,
+    ReminderLedger,
+    Schedule,
     SessionEntry,
     utcnow,
 )
@@ -76,6 +79,72 @@ class ConversationPosition:
 
     state: str
     data: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleInfo:
+    """One schedule of therapy sessions (or a snoozed reminder) and its next occurrence."""
+
+    id: int
+    person_id: int
+    kind: str
+    weekday: int | None
+    at_time: dt.time
+    anchor: dt.date | None
+    session_date: dt.date | None
+    next_occurrence: dt.datetime | None
+    next_due_at: dt.datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class DueSchedule:
+    """A schedule whose reminder is due soon, with what sending it needs."""
+
+    schedule: ScheduleInfo
+    telegram_id: int
+    timezone: str
+    delay_min: int
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    """A reminder claimed for one occurrence."""
+
+    id: int
+    person_id: int
+    telegram_id: int
+    schedule_key: str
+    occurrence: dt.datetime
+    status: str
+
+
+def _time(text: str) -> dt.time:
+    return dt.time.fromisoformat(text)
+
+
+def _local(text: str | None) -> dt.datetime | None:
+    return None if text is None else dt.datetime.fromisoformat(text)
+
+
+def _aware(value: dt.datetime | None) -> dt.datetime | None:
+    # SQLite gives naive datetimes back even for timezone=True columns; they were stored as UTC.
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=dt.UTC)
+
+
+def _schedule_info(row: Schedule) -> ScheduleInfo:
+    return ScheduleInfo(
+        id=row.id,
+        person_id=row.person_id,
+        kind=row.kind,
+        weekday=row.weekday,
+        at_time=_time(row.at_time),
+        anchor=row.anchor,
+        session_date=row.session_date,
+        next_occurrence=_local(row.next_occurrence),
+        next_due_at=_aware(row.next_due_at),
+    )
 
 
 def _person_info(row: Person) -> PersonInfo:
@@ -198,6 +267,89 @@ class Unit:
     async def audit(self, kind: str) -> None:
         """Record an event, without content."""
         self._session.add(AuditEvent(person_id=self.person.id, kind=kind))
+
+    async def _person_row(self) -> Person:
+        row = await self._session.get(Person, self.person.id)
+        assert row is not None
+        return row
+
+    async def set_timezone(self, timezone: str) -> None:
+        """Set the person's time zone (an IANA name)."""
+        (await self._person_row()).timezone = timezone
+
+    async def set_reminder_delay(self, minutes: int) -> None:
+        """Set how long after a session's start its reminder comes."""
+        (await self._person_row()).reminder_delay_min = minutes
+
+    async def set_reminders_paused(self, paused: bool) -> None:
+        """Pause or resume all of the person's reminders."""
+        (await self._person_row()).reminders_paused = paused
+
+    async def add_schedule(
+        self,
+        *,
+        kind: str,
+        at_time: dt.time,
+        weekday: int | None = None,
+        anchor: dt.date | None = None,
+        session_date: dt.date | None = None,
+    ) -> int:
+        """Add a schedule (its next occurrence is set with `set_next`); returns its id."""
+        row = Schedule(
+            person_id=self.person.id,
+            kind=kind,
+            weekday=weekday,
+            at_time=at_time.strftime("%H:%M"),
+            anchor=anchor,
+            session_date=session_date,
+        )
+        self._session.add(row)
+        await self._session.flush()
+        return row.id
+
+    async def schedules(self) -> list[ScheduleInfo]:
+        """The person's schedules, snoozes included, oldest first."""
+        rows = await self._session.scalars(
+            select(Schedule).where(Schedule.person_id == self.person.id).order_by(Schedule.id)
+        )
+        return [_schedule_info(r) for r in rows]
+
+    async def set_next(
+        self, schedule_id: int, occurrence: dt.datetime | None, due_at: dt.datetime | None
+    ) -> None:
+        """Set a schedule's next occurrence (local wall-clock start) and when it is due."""
+        row = await self._session.get(Schedule, schedule_id)
+        if row is None or row.person_id != self.person.id:
+            raise LookupError("no such schedule")
+        row.next_occurrence = None if occurrence is None else occurrence.isoformat()
+        row.next_due_at = due_at
+
+    async def remove_schedule(self, schedule_id: int) -> bool:
+        """Remove one of the person's schedules; False if it was not theirs."""
+        result = await self._session.execute(
+            delete(Schedule).where(Schedule.id == schedule_id, Schedule.person_id == self.person.id)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    async def ledger_entry(self, entry_id: int) -> LedgerEntry | None:
+        """One of the person's reminders."""
+        row = await self._session.get(ReminderLedger, entry_id)
+        if row is None or row.person_id != self.person.id:
+            return None
+        return LedgerEntry(
+            id=row.id,
+            person_id=row.person_id,
+            telegram_id=self.person.telegram_id,
+            schedule_key=row.schedule_key,
+            occurrence=dt.datetime.fromisoformat(row.occurrence),
+            status=row.status,
+        )
+
+    async def set_ledger_status(self, entry_id: int, status: str) -> None:
+        """Record what became of one of the person's reminders (e.g. no session this time)."""
+        row = await self._session.get(ReminderLedger, entry_id)
+        if row is not None and row.person_id == self.person.id:
+            row.status = status
 
 
 class Store:
@@ -381,6 +533,115 @@ class Store:
             )
             return {int(tid): state for tid, state in rows}
 
+    # Reminders ----------------------------------------------------------------------------
+
+    async def schedules(self, telegram_id: int) -> list[ScheduleInfo]:
+        """A person's schedules (snoozes included), oldest first."""
+        async with self.db.read() as session:
+            rows = await session.scalars(
+                select(Schedule)
+                .join(Person, Person.id == Schedule.person_id)
+                .where(Person.telegram_id == telegram_id)
+                .order_by(Schedule.id)
+            )
+            return [_schedule_info(r) for r in rows]
+
+    async def due_schedules(self, before: dt.datetime, limit: int = 5000) -> list[DueSchedule]:
+        """Schedules whose reminder is due before a time, of people who want reminders."""
+        async with self.db.read() as session:
+            rows = await session.execute(
+                select(Schedule, Person.telegram_id, Person.timezone, Person.reminder_delay_min)
+                .join(Person, Person.id == Schedule.person_id)
+                .where(
+                    Schedule.next_due_at.is_not(None),
+                    Schedule.next_due_at <= before,
+                    Person.reminders_paused.is_(False),
+                    Person.blocked.is_(False),
+                    Person.timezone.is_not(None),
+                )
+                .order_by(Schedule.next_due_at)
+                .limit(limit)
+            )
+            return [
+                DueSchedule(_schedule_info(row), int(tid), str(tz), int(delay))
+                for row, tid, tz, delay in rows
+            ]
+
+    async def claim_reminder(
+        self,
+        schedule_id: int,
+        occurrence: dt.datetime,
+        *,
+        status: str,
+        next_occurrence: dt.datetime | None,
+        next_due_at: dt.datetime | None,
+    ) -> int | None:
+        """Claim one occurrence's reminder and move its schedule on, in one transaction.
+
+        Returns the ledger id, or None if this occurrence was claimed before or the schedule
+        has moved on (changed, removed) since the reminder was planned.
+        """
+        key = occurrence.isoformat()
+        try:
+            async with self.db.write() as session, session.begin():
+                row = await session.get(Schedule, schedule_id)
+                if row is None or row.next_occurrence != key:
+                    return None
+                entry = ReminderLedger(
+                    person_id=row.person_id,
+                    schedule_key=str(schedule_id),
+                    occurrence=key,
+                    status=status,
+                )
+                session.add(entry)
+                if next_occurrence is None and row.kind in ("once", "snooze"):
+                    await session.delete(row)
+                else:
+                    row.next_occurrence = (
+                        None if next_occurrence is None else next_occurrence.isoformat()
+                    )
+                    row.next_due_at = next_due_at
+                await session.flush()
+                return entry.id
+        except IntegrityError:
+            return None
+
+    async def finish_reminder(
+        self, entry_id: int, status: str, *, message_id: int | None = None
+    ) -> None:
+        """Record how sending a claimed reminder ended."""
+        async with self.db.write() as session, session.begin():
+            row = await session.get(ReminderLedger, entry_id)
+            if row is not None:
+                row.status = status
+                row.message_id = message_id
+                if status == "sent":
+                    row.sent_at = utcnow()
+                    session.add(AuditEvent(person_id=row.person_id, kind="reminder_sent"))
+                elif status == "blocked":
+                    session.add(AuditEvent(person_id=row.person_id, kind="blocked"))
+
+    async def unsent_reminders(self) -> list[LedgerEntry]:
+        """Reminders claimed but never sent (the process died while sending them)."""
+        async with self.db.read() as session:
+            rows = await session.execute(
+                select(ReminderLedger, Person.telegram_id)
+                .join(Person, Person.id == ReminderLedger.person_id)
+                .where(ReminderLedger.status == "claimed")
+                .order_by(ReminderLedger.id)
+            )
+            return [
+                LedgerEntry(
+                    id=row.id,
+                    person_id=row.person_id,
+                    telegram_id=int(tid),
+                    schedule_key=row.schedule_key,
+                    occurrence=dt.datetime.fromisoformat(row.occurrence),
+                    status=row.status,
+                )
+                for row, tid in rows
+            ]
+
     # Deletion -----------------------------------------------------------------------------
 
     async def delete_person(self, telegram_id: int) -> bool:
@@ -390,7 +651,7 @@ class Store:
             if row is None:
                 return False
             person_id = row.id
-            for model in (Answer, SessionEntry, ConversationState):
+            for model in (Answer, SessionEntry, ConversationState, ReminderLedger, Schedule):
                 await session.execute(delete(model).where(model.person_id == person_id))
             await session.execute(
                 delete(ProcessedUpdate).where(ProcessedUpdate.telegram_id == telegram_id)

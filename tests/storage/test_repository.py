@@ -158,3 +158,21 @@ async def test_delete_person_removes_every_row(store: Store) -> None:
     assert await store.answers(4) == {}
     assert await store.sessions(4, drafts=True) == []
     assert not await store.delete_person(4)
+
+
+async def test_migrations_match_the_models(database_url: str) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from storage.models import Base
+
+    database = Database(database_url)
+    try:
+        await database.migrate()
+        async with database.write_engine.connect() as conn:
+            diff = await conn.run_sync(
+                lambda sync: compare_metadata(MigrationContext.configure(sync), Base.metadata)
+            )
+        assert diff == []
+    finally:
+        await database.dispose()
