@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,8 @@ logger = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 BUSY_TIMEOUT_MS = 10_000
+CHECKPOINT_ATTEMPTS = 3
+CHECKPOINT_PAUSE = 0.5
 
 
 class DatabaseURLError(Exception):
@@ -60,7 +63,12 @@ class Database:
             if parsed.get_driver_name() != "aiosqlite":
                 parsed = parsed.set(drivername="sqlite+aiosqlite")
             if parsed.database and parsed.database != ":memory:":
-                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+                path = Path(parsed.database)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                if not path.exists():
+                    # Health data: readable by the bot's user only (SQLite gives its -wal and
+                    # -shm files the same mode).
+                    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
             # Writers queue for the single write connection instead of spinning on SQLite's lock.
             self.write_engine = create_async_engine(
                 parsed, pool_size=1, max_overflow=0, pool_timeout=60
@@ -101,16 +109,26 @@ class Database:
         if self.read_engine is not self.write_engine:
             await self.read_engine.dispose()
 
-    async def checkpoint(self) -> None:
-        """Fold the SQLite WAL into the main file and truncate it."""
-        if self.is_sqlite:
-            # Outside any transaction, on the driver's own connection.
+    async def checkpoint(self) -> bool:
+        """Fold the SQLite WAL into the main file and truncate it; False if readers kept it."""
+        if not self.is_sqlite:
+            return True
+        for attempt in range(CHECKPOINT_ATTEMPTS):
+            if attempt:
+                await asyncio.sleep(CHECKPOINT_PAUSE)
+            # Outside any transaction, on the driver's own connection. TRUNCATE waits (busy
+            # timeout) for readers of older snapshots; the first column says if it gave up.
             async with self.write_engine.connect() as conn:
                 raw = await conn.get_raw_connection()
                 driver = raw.driver_connection
                 assert driver is not None
                 cursor = await driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                row = await cursor.fetchone()
                 await cursor.close()
+            if row is None or row[0] == 0:
+                return True
+        logger.warning("The write-ahead log could not be truncated; readers held it")
+        return False
 
 
 def alembic_config(connection: Connection | None = None) -> Any:

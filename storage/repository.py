@@ -7,7 +7,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
@@ -116,6 +116,14 @@ class LedgerEntry:
     schedule_key: str
     occurrence: dt.datetime
     status: str
+
+
+SUMMARY_KIND = "summary"
+
+
+def ledger_key(kind: str, schedule_id: int) -> str:
+    """The ledger's name for a schedule: its id, or "summary:<id>" for the weekly summary."""
+    return f"{SUMMARY_KIND}:{schedule_id}" if kind == SUMMARY_KIND else str(schedule_id)
 
 
 def _time(text: str) -> dt.time:
@@ -276,14 +284,17 @@ class Unit:
     async def set_timezone(self, timezone: str) -> None:
         """Set the person's time zone (an IANA name)."""
         (await self._person_row()).timezone = timezone
+        self.person = replace(self.person, timezone=timezone)
 
     async def set_reminder_delay(self, minutes: int) -> None:
         """Set how long after a session's start its reminder comes."""
         (await self._person_row()).reminder_delay_min = minutes
+        self.person = replace(self.person, reminder_delay_min=minutes)
 
     async def set_reminders_paused(self, paused: bool) -> None:
         """Pause or resume all of the person's reminders."""
         (await self._person_row()).reminders_paused = paused
+        self.person = replace(self.person, reminders_paused=paused)
 
     async def add_schedule(
         self,
@@ -572,24 +583,29 @@ class Store:
         schedule_id: int,
         occurrence: dt.datetime,
         *,
+        due_at: dt.datetime,
         status: str,
         next_occurrence: dt.datetime | None,
         next_due_at: dt.datetime | None,
     ) -> int | None:
         """Claim one occurrence's reminder and move its schedule on, in one transaction.
 
-        Returns the ledger id, or None if this occurrence was claimed before or the schedule
-        has moved on (changed, removed) since the reminder was planned.
+        Returns the ledger id, or None if this occurrence was claimed before, or the schedule
+        or the person's settings changed (removed, re-timed, paused, blocked) since the
+        reminder was planned for `due_at`.
         """
         key = occurrence.isoformat()
         try:
             async with self.db.write() as session, session.begin():
                 row = await session.get(Schedule, schedule_id)
-                if row is None or row.next_occurrence != key:
+                if row is None or row.next_occurrence != key or _aware(row.next_due_at) != due_at:
+                    return None
+                person = await session.get(Person, row.person_id)
+                if person is None or person.reminders_paused or person.blocked:
                     return None
                 entry = ReminderLedger(
                     person_id=row.person_id,
-                    schedule_key=str(schedule_id),
+                    schedule_key=ledger_key(row.kind, schedule_id),
                     occurrence=key,
                     status=status,
                 )

@@ -53,6 +53,7 @@ async def test_an_occurrence_is_claimed_once_even_by_racing_claims(store: Store)
         return await store.claim_reminder(
             sid,
             occurrence,
+            due_at=dt.datetime(2026, 12, 1, 17, 0, tzinfo=UTC),
             status="claimed",
             next_occurrence=following,
             next_due_at=dt.datetime(2026, 12, 8, 17, 0, tzinfo=UTC),
@@ -84,6 +85,7 @@ async def test_a_one_off_is_gone_once_claimed_and_removal_is_per_person(store: S
     entry = await store.claim_reminder(
         sid,
         dt.datetime(2026, 12, 2, 9, 30),
+        due_at=dt.datetime(2026, 12, 2, 8, 30, tzinfo=UTC),
         status="claimed",
         next_occurrence=None,
         next_due_at=None,
@@ -92,3 +94,21 @@ async def test_a_one_off_is_gone_once_claimed_and_removal_is_per_person(store: S
     assert await store.schedules(60) == []
     assert await store.delete_person(60)
     assert await store.unsent_reminders() == []
+
+
+async def test_a_reminder_planned_before_a_pause_or_a_new_time_is_not_claimed(
+    store: Store,
+) -> None:
+    sid = await _person_with_schedule(store)
+    occurrence = dt.datetime(2026, 12, 1, 17, 0)
+    planned = dt.datetime(2026, 12, 1, 17, 0, tzinfo=UTC)
+    claim = {"status": "claimed", "next_occurrence": None, "next_due_at": None}
+    async with store.unit(50) as unit:
+        await unit.set_reminders_paused(True)
+    assert await store.claim_reminder(sid, occurrence, due_at=planned, **claim) is None
+    async with store.unit(50) as unit:
+        await unit.set_reminders_paused(False)
+        await unit.set_next(sid, occurrence, planned + dt.timedelta(minutes=30))
+    assert await store.claim_reminder(sid, occurrence, due_at=planned, **claim) is None
+    later = planned + dt.timedelta(minutes=30)
+    assert await store.claim_reminder(sid, occurrence, due_at=later, **claim) is not None
