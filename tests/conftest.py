@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Callable, Generator, Iterator, Mapping
 from pathlib import Path
@@ -11,6 +12,9 @@ import pytest
 from tests.botproc import BotProcess
 from tests.botproc import run_bot_cli as _run_bot_cli
 from tests.fake_telegram import FakeTelegram, FakeUser
+
+# As the bot does (bot/__main__.py): RetryAfter.retry_after as a timedelta.
+os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 # Deliberately not shaped like a real token (8-10 digits ':' 35 characters).
 TEST_TOKEN = "424242:fake-token-for-tests-only-abcdefghijklmnopqrst"

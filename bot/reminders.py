@@ -1,0 +1,299 @@
+"""Post-session reminders: planned from the database, timed by the JobQueue, claimed before sent.
+
+The database is the source of truth: each schedule row carries its next occurrence and when its
+reminder is due (indexed). A short interval job reads what falls due in the next minute and
+puts exactly those on the JobQueue at their exact time, so start-up and memory don't grow with
+the number of people. Sending first claims (person, schedule, occurrence) in the ledger in the
+same transaction that moves the schedule on, so a reminder is never sent twice; one claimed by a
+process that died before sending it is sent on the next start.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from telegram import Update
+from telegram.error import Forbidden, TelegramError
+from telegram.ext import ContextTypes, ExtBot, Job, JobQueue
+
+from bot import timeplan
+from bot.context import BotContext
+from bot.pacing import BULK
+from conversations.common import acknowledge, data, keyboard
+from conversations.content import t
+from storage import Store
+from storage.models import utcnow
+from storage.repository import SUMMARY_KIND, DueSchedule, ScheduleInfo, Unit
+
+logger = logging.getLogger(__name__)
+
+TICK = dt.timedelta(seconds=20)
+LOOKAHEAD = dt.timedelta(seconds=60)
+TOO_LATE = dt.timedelta(hours=12)
+SNOOZE = dt.timedelta(hours=1)
+JOB_PREFIX = "reminder"
+
+
+# Planning (plain functions) ---------------------------------------------------------------
+
+
+def plan_of(info: ScheduleInfo) -> timeplan.Schedule:
+    """The schedule arithmetic's view of a stored schedule (the weekly summary is weekly)."""
+    if info.kind in ("once", "snooze"):
+        assert info.anchor is not None
+        return timeplan.Schedule.once(info.anchor, info.at_time)
+    if info.kind == "biweekly":
+        assert info.anchor is not None
+        return timeplan.Schedule.biweekly(info.anchor, info.at_time)
+    assert info.weekday is not None
+    return timeplan.Schedule.weekly(info.weekday, info.at_time)
+
+
+def delay_of(info: ScheduleInfo, delay_min: int) -> int:
+    """Minutes from a session's start to its reminder (a snooze or summary has its own time)."""
+    return 0 if info.kind in ("snooze", SUMMARY_KIND) else delay_min
+
+
+def first_due(
+    info: ScheduleInfo, tz: ZoneInfo, delay_min: int, now: dt.datetime
+) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """The first occurrence whose reminder is still to come, and when it is due."""
+    delay = delay_of(info, delay_min)
+    occurrence = timeplan.next_occurrence(plan_of(info), tz, now - dt.timedelta(minutes=delay))
+    if occurrence is None:
+        return None, None
+    return occurrence.local_start, timeplan.due_at(occurrence, delay)
+
+
+def following(
+    info: ScheduleInfo, tz: ZoneInfo, delay_min: int, after: dt.datetime
+) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """The occurrence after a given one, and when its reminder is due."""
+    start = next(timeplan.occurrences_after(plan_of(info), tz, after), None)
+    if start is None:
+        return None, None
+    occurrence = timeplan.occurrence_at(start, tz)
+    return occurrence.local_start, timeplan.due_at(occurrence, delay_of(info, delay_min))
+
+
+def zone(name: str | None) -> ZoneInfo:
+    """A person's zone; UTC if unknown."""
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+async def replan(unit: Unit, now: dt.datetime | None = None) -> None:
+    """Recompute every schedule's next reminder (after a change of zone, delay or schedule)."""
+    now = now or utcnow()
+    tz = zone(unit.person.timezone)
+    for info in await unit.schedules():
+        occurrence, due = first_due(info, tz, unit.person.reminder_delay_min, now)
+        await unit.set_next(info.id, occurrence, due)
+
+
+# Timing --------------------------------------------------------------------------------------
+
+
+def job_name(schedule_id: int, occurrence: dt.datetime) -> str:
+    """A name that says what the job is, so it is found, replaced and removed."""
+    return f"{JOB_PREFIX}:{schedule_id}:{occurrence.isoformat()}"
+
+
+def forget_jobs(job_queue: JobQueue[Any] | None, schedule_ids: list[int]) -> None:
+    """Remove queued reminder jobs of some schedules (they are planned again from the store)."""
+    if job_queue is None:
+        return
+    prefixes = tuple(f"{JOB_PREFIX}:{sid}:" for sid in schedule_ids)
+    for job in job_queue.jobs():
+        if job.name and job.name.startswith(prefixes):
+            job.schedule_removal()
+
+
+async def tick(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Put every reminder due within the next minute on the JobQueue, at its exact time."""
+    store: Store = context.bot_data["store"]
+    job_queue = context.job_queue
+    assert job_queue is not None
+    now = utcnow()
+    for due in await store.due_schedules(now + LOOKAHEAD):
+        info = due.schedule
+        assert info.next_occurrence is not None and info.next_due_at is not None
+        name = job_name(info.id, info.next_occurrence)
+        if job_queue.get_jobs_by_name(name):
+            continue
+        job_queue.run_once(fire, when=max(info.next_due_at, now), data=due, name=name)
+
+
+async def fire(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Claim one occurrence's reminder, move its schedule on, and send it (unless too late)."""
+    store: Store = context.bot_data["store"]
+    job = context.job
+    assert isinstance(job, Job) and isinstance(job.data, DueSchedule)
+    due: DueSchedule = job.data
+    info = due.schedule
+    assert info.next_occurrence is not None
+    tz = zone(due.timezone)
+    occurrence = info.next_occurrence
+    start = timeplan.occurrence_at(occurrence, tz).start_utc
+    late = utcnow() - start > TOO_LATE
+    following_start, following_due = following(info, tz, due.delay_min, occurrence)
+    assert info.next_due_at is not None
+    entry_id = await store.claim_reminder(
+        info.id,
+        occurrence,
+        due_at=info.next_due_at,
+        status="skipped" if late else "claimed",
+        next_occurrence=following_start,
+        next_due_at=following_due,
+    )
+    if entry_id is None or late:
+        if late:
+            logger.info("Skipped a reminder more than 12 hours late (schedule %s)", info.id)
+        return
+    if info.kind == SUMMARY_KIND:
+        await deliver_summary(_ext(context), store, due.telegram_id, entry_id)
+        return
+    session_day = info.session_date or occurrence.date()
+    await deliver(_ext(context), store, due.telegram_id, entry_id, session_day)
+
+
+async def deliver(
+    bot: ExtBot[Any], store: Store, telegram_id: int, entry_id: int, day: dt.date
+) -> None:
+    """Send a claimed reminder, paced; record how it went."""
+    buttons = keyboard(
+        [(t("reminders.log_now"), data("log", "new", day.isoformat()))],
+        [
+            (t("reminders.snooze"), data("rem", "snooze", entry_id)),
+            (t("reminders.no_session"), data("rem", "none", entry_id)),
+        ],
+    )
+    try:
+        message = await bot.send_message(
+            telegram_id, t("reminders.text"), reply_markup=buttons, rate_limit_args=BULK
+        )
+    except Forbidden:
+        logger.info("A person blocked the bot; their reminders are paused")
+        await store.set_blocked(telegram_id, True)
+        await store.finish_reminder(entry_id, "blocked")
+        return
+    except TelegramError as error:
+        logger.warning("A reminder could not be sent: %s", type(error).__name__)
+        await store.finish_reminder(entry_id, "failed")
+        return
+    await store.finish_reminder(entry_id, "sent", message_id=message.message_id)
+
+
+async def deliver_summary(bot: ExtBot[Any], store: Store, telegram_id: int, entry_id: int) -> None:
+    """Send a claimed weekly summary, paced; skipped (not sent empty) when the week had nothing."""
+    from conversations.summary import compose  # the summary's words live with its section
+
+    composed = await compose(store, telegram_id)
+    if composed.empty:
+        await store.finish_reminder(entry_id, "empty")
+        return
+    try:
+        first = await bot.send_message(
+            telegram_id, t("summary.weekly_first_line"), rate_limit_args=BULK
+        )
+        for text in composed.messages:
+            await bot.send_message(telegram_id, text, rate_limit_args=BULK)
+        if composed.chart is not None:
+            await bot.send_photo(
+                telegram_id,
+                composed.chart,
+                caption=t("summary.chart_caption"),
+                rate_limit_args=BULK,
+            )
+    except Forbidden:
+        await store.set_blocked(telegram_id, True)
+        await store.finish_reminder(entry_id, "blocked")
+        return
+    except TelegramError as error:
+        logger.warning("A weekly summary could not be sent: %s", type(error).__name__)
+        await store.finish_reminder(entry_id, "failed")
+        return
+    await store.finish_reminder(entry_id, "sent", message_id=first.message_id)
+
+
+def _ext(context: ContextTypes.DEFAULT_TYPE) -> ExtBot[Any]:
+    bot = context.bot
+    assert isinstance(bot, ExtBot)
+    return bot
+
+
+async def resend_unsent(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """At start: send reminders a previous process claimed but died before sending."""
+    store: Store = context.bot_data["store"]
+    for entry in await store.unsent_reminders():
+        person = await store.get_person(entry.telegram_id)
+        if person is None or person.blocked or person.reminders_paused:
+            await store.finish_reminder(entry.id, "skipped")
+            continue
+        start = timeplan.occurrence_at(entry.occurrence, zone(person.timezone)).start_utc
+        if utcnow() - start > TOO_LATE:
+            await store.finish_reminder(entry.id, "skipped")
+            continue
+        if entry.schedule_key.startswith(f"{SUMMARY_KIND}:"):
+            await deliver_summary(_ext(context), store, entry.telegram_id, entry.id)
+        else:
+            day = entry.occurrence.date()
+            await deliver(_ext(context), store, entry.telegram_id, entry.id, day)
+
+
+def start_jobs(job_queue: JobQueue[Any]) -> None:
+    """The only standing jobs: the resend at start and the tick (first one at once)."""
+    job_queue.run_once(resend_unsent, when=0, name="reminders:resend")
+    job_queue.run_repeating(tick, interval=TICK, first=0.5, name="reminders:tick")
+
+
+# The reminder's own buttons ---------------------------------------------------------------
+
+
+async def snooze(update: Update, context: BotContext) -> None:
+    """ "Remind me in an hour": a one-off reminder an hour from now for the same session."""
+    user, query = update.effective_user, update.callback_query
+    assert user is not None and query is not None and query.data is not None
+    entry_id = int(query.data.rsplit(":", 1)[1])
+    now = utcnow()
+    async with context.store.unit(user.id) as unit:
+        entry = await unit.ledger_entry(entry_id)
+        if entry is None or entry.status != "sent":
+            stale = True
+        else:
+            stale = False
+            tz = zone(unit.person.timezone)
+            local = (now + SNOOZE).astimezone(tz).replace(tzinfo=None, second=0, microsecond=0)
+            sid = await unit.add_schedule(
+                kind="snooze",
+                at_time=local.time(),
+                anchor=local.date(),
+                session_date=entry.occurrence.date(),
+            )
+            await unit.set_next(sid, local, timeplan.occurrence_at(local, tz).start_utc)
+            await unit.set_ledger_status(entry_id, "snoozed")
+    if stale:
+        await acknowledge(update, t("errors.stale_button"), close=False)
+        return
+    await acknowledge(update, t("reminders.snoozed"))
+
+
+async def no_session(update: Update, context: BotContext) -> None:
+    """ "No session this time": noted, nothing else asked."""
+    user, query = update.effective_user, update.callback_query
+    assert user is not None and query is not None and query.data is not None
+    entry_id = int(query.data.rsplit(":", 1)[1])
+    async with context.store.unit(user.id) as unit:
+        entry = await unit.ledger_entry(entry_id)
+        stale = entry is None or entry.status not in ("sent", "snoozed")
+        if not stale:
+            await unit.set_ledger_status(entry_id, "no_session")
+    if stale:
+        await acknowledge(update, t("errors.stale_button"), close=False)
+        return
+    await acknowledge(update, t("reminders.noted"))

@@ -1,0 +1,396 @@
+"""Settings (/settings): time zone, when reminders come after a session, pausing them.
+
+Every change recomputes the person's next reminders in the same transaction and drops their
+queued reminder jobs afterwards (see conversations.schedule.apply), whose time-zone step this
+section shares.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from telegram import Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot.context import BotContext
+from conversations.common import (
+    END,
+    NEW_NOT_TEXT,
+    NEW_TEXT,
+    Button,
+    State,
+    Step,
+    acknowledge,
+    callback_query,
+    data,
+    expect_buttons,
+    expect_text,
+    keyboard,
+    later_row,
+    position_data,
+    save,
+    section_handler,
+    send,
+    stops,
+    text_of,
+)
+from conversations.content import Html, items, t
+from conversations.parsing import parse_rating
+from conversations.schedule import (
+    apply,
+    ask_zone,
+    clock,
+    local_now,
+    next_reminder_line,
+    parse_time,
+    person_of,
+    set_delay,
+    set_paused,
+    zone_label,
+    zone_step,
+)
+from storage.repository import SUMMARY_KIND, Unit
+
+SECTION = "settings"
+OVERVIEW = "settings.overview"
+ZONE = "settings.zone"
+DELAY = "settings.delay"
+SUMMARY_DAY = "settings.summary_day"
+SUMMARY_TIME = "settings.summary_time"
+SUMMARY_TIMES = ("08:00", "12:00", "18:00", "20:00")
+WEEKLY = SUMMARY_KIND
+DELAYS = (0, 30, 60, 90, 120, 180, 240)
+MAX_DELAY = 240
+
+
+def delay_text(minutes: int) -> Html:
+    """ "60 minutes after a session starts"."""
+    if minutes == 0:
+        return t("settings.delay_at_start")
+    return t("settings.delay_after", minutes=minutes)
+
+
+# The overview --------------------------------------------------------------------------------
+
+
+async def show_overview(update: Update, context: BotContext, note: Html | None = None) -> None:
+    """The current settings, with a button to change each."""
+    user = update.effective_user
+    person = await person_of(update, context)
+    if user is None or person is None:
+        return
+    parts = [note] if note else []
+    if person.timezone is None:
+        zone = t("settings.zone_unset")
+    else:
+        now = clock(local_now(person.timezone))
+        zone = t("settings.zone_line", zone=zone_label(person.timezone), time=now)
+    state = t("settings.paused_line" if person.reminders_paused else "settings.on_line")
+    delay = t("settings.delay_line", delay=delay_text(person.reminder_delay_min))
+    parts.append(Html("\n".join([t("settings.title"), "", zone, delay, state])))
+    upcoming = next_reminder_line(person, await context.store.schedules(user.id))
+    if upcoming is not None and not person.reminders_paused:
+        parts.append(upcoming)
+    pause: Button = (
+        (t("settings.resume_button"), data(SECTION, "resume"))
+        if person.reminders_paused
+        else (t("settings.pause_button"), data(SECTION, "pause"))
+    )
+    summary = next((i for i in await context.store.schedules(user.id) if i.kind == WEEKLY), None)
+    if summary is None or summary.weekday is None:
+        parts[-1] = Html(f"{parts[-1]}\n{t('settings.summary_off')}")
+    else:
+        day = items("schedule.weekdays")[summary.weekday]
+        line = t("settings.summary_on", weekday=day, time=clock(summary.at_time))
+        parts[-1] = Html(f"{parts[-1]}\n{line}")
+    rows: list[list[Button]] = [
+        [(t("settings.zone_button"), data(SECTION, "zone"))],
+        [(t("settings.timing_button"), data(SECTION, "timing"))],
+        [pause],
+        [(t("settings.summary_button"), data(SECTION, "summary"))],
+        [(t("common.done"), data(SECTION, "done"))],
+    ]
+    await send(update, Html("\n\n".join(parts)), keyboard(*rows))
+
+
+async def to_overview(update: Update, context: BotContext, note: Html | None = None) -> State:
+    """Records that the person is at the overview and shows it."""
+    state = await save(update, context, SECTION, OVERVIEW, data_={})
+    if state == OVERVIEW:
+        await show_overview(update, context, note)
+    return state
+
+
+async def enter(update: Update, context: BotContext) -> State:
+    """Shows the settings."""
+    await acknowledge(update)
+    return await to_overview(update, context)
+
+
+async def change_zone(update: Update, context: BotContext) -> State:
+    """Asks for the time zone (the prompt of /schedule)."""
+    await acknowledge(update)
+    state = await save(update, context, SECTION, ZONE)
+    if state == ZONE:
+        await ask_zone(update, context, SECTION, why=False)
+    return state
+
+
+def pausing(paused: bool) -> Step:
+    """The handler for Pause reminders, or Resume."""
+
+    async def press(update: Update, context: BotContext) -> State:
+        await acknowledge(update)
+        state = await apply(update, context, SECTION, OVERVIEW, set_paused(paused), data_={})
+        if state == OVERVIEW:
+            note = t("schedule.paused" if paused else "schedule.resumed")
+            await show_overview(update, context, note)
+        return state
+
+    return press
+
+
+async def done(update: Update, context: BotContext) -> State:
+    """Done: leaves the settings."""
+    await acknowledge(update)
+    state = await save(update, context, SECTION, END)
+    await send(update, t("settings.done"))
+    return state
+
+
+async def later(update: Update, context: BotContext) -> State:
+    """Not now: leaves the settings; whatever was saved stays."""
+    await acknowledge(update)
+    state = await save(update, context, SECTION, END)
+    await send(update, t("settings.later"))
+    return state
+
+
+async def use_buttons(update: Update, context: BotContext) -> State:
+    """A message while the overview waits for a button."""
+    await expect_buttons(update, context)
+    return OVERVIEW
+
+
+# The reminder's timing -----------------------------------------------------------------------
+
+
+async def ask_delay(update: Update, context: BotContext) -> None:
+    """Asks how long after a session starts its reminder should come."""
+    person = await person_of(update, context)
+    current = 60 if person is None else person.reminder_delay_min
+    choices = [(t("settings.minutes_button", minutes=n), data(SECTION, "min", n)) for n in DELAYS]
+    await send(
+        update,
+        t("settings.delay_prompt", delay=delay_text(current)),
+        keyboard(choices[:4], choices[4:], later_row(SECTION, "delay")),
+    )
+
+
+async def change_delay(update: Update, context: BotContext) -> State:
+    """Moves to the timing prompt."""
+    await acknowledge(update)
+    state = await save(update, context, SECTION, DELAY)
+    if state == DELAY:
+        await ask_delay(update, context)
+    return state
+
+
+async def store_delay(update: Update, context: BotContext, minutes: int) -> State:
+    """Stores the delay, recomputing every next reminder, and shows the overview."""
+    state = await apply(update, context, SECTION, OVERVIEW, set_delay(minutes), data_={})
+    if state == OVERVIEW:
+        await show_overview(update, context, t("settings.delay_saved", delay=delay_text(minutes)))
+    return state
+
+
+async def delay_button(update: Update, context: BotContext) -> State:
+    """One of the offered delays."""
+    await acknowledge(update)
+    minutes = parse_rating(str(callback_query(update).data).rsplit(":", 1)[1], 0, MAX_DELAY)
+    if minutes is None:
+        return DELAY
+    return await store_delay(update, context, minutes)
+
+
+async def delay_text_typed(update: Update, context: BotContext) -> State:
+    """A typed number of minutes, or a kind word about what works."""
+    minutes = parse_rating(text_of(update), 0, MAX_DELAY)
+    if minutes is None:
+        await send(update, t("settings.delay_invalid"))
+        await ask_delay(update, context)
+        return DELAY
+    return await store_delay(update, context, minutes)
+
+
+async def keep_delay(update: Update, context: BotContext) -> State:
+    """Skip: the timing stays as it was."""
+    await acknowledge(update, t("schedule.kept"))
+    return await to_overview(update, context)
+
+
+async def delay_wrong_kind(update: Update, context: BotContext) -> State:
+    """A photo, sticker or file where a number is expected."""
+    await expect_text(update, context)
+    await ask_delay(update, context)
+    return DELAY
+
+
+# The weekly summary ----------------------------------------------------------------------------
+
+
+async def ask_summary(update: Update, context: BotContext) -> State:
+    """Offers the weekly summary: Sunday 18:00, another day, or off."""
+    await acknowledge(update)
+    person = await person_of(update, context)
+    if person is not None and person.timezone is None:
+        return await change_zone(update, context)
+    state = await save(update, context, SECTION, SUMMARY_DAY)
+    if state == SUMMARY_DAY:
+        days = [
+            (label, data(SECTION, "sday", n))
+            for n, label in enumerate(items("schedule.weekdays_short"))
+        ]
+        await send(
+            update,
+            t("settings.summary_prompt"),
+            keyboard(
+                [(t("settings.summary_default"), data(SECTION, "sdefault"))],
+                days[:4],
+                days[4:],
+                [(t("settings.summary_off_button"), data(SECTION, "soff"))],
+                later_row(SECTION),
+            ),
+        )
+    return state
+
+
+def weekly_summary(weekday: int | None, at: dt.time | None) -> Any:
+    """A change to the weekly summary: at most one, or none (off)."""
+
+    async def write(unit: Unit) -> None:
+        for info in await unit.schedules():
+            if info.kind == WEEKLY:
+                await unit.remove_schedule(info.id)
+        if weekday is not None and at is not None:
+            await unit.add_schedule(kind=WEEKLY, weekday=weekday, at_time=at)
+
+    return write
+
+
+async def summary_default(update: Update, context: BotContext) -> State:
+    """Sunday at 18:00."""
+    await acknowledge(update)
+    return await store_summary(update, context, 6, dt.time(18, 0))
+
+
+async def summary_off(update: Update, context: BotContext) -> State:
+    """No weekly summary."""
+    await acknowledge(update)
+    return await store_summary(update, context, None, None)
+
+
+async def summary_day(update: Update, context: BotContext) -> State:
+    """A day chosen: asks the time."""
+    await acknowledge(update)
+    weekday = int(str(callback_query(update).data).rsplit(":", 1)[1])
+    state = await save(update, context, SECTION, SUMMARY_TIME, data_={"weekday": weekday})
+    if state == SUMMARY_TIME:
+        await ask_summary_time(update)
+    return state
+
+
+async def ask_summary_time(update: Update) -> None:
+    """Asks at what time the summary should come."""
+    times = [(label, data(SECTION, "stime", label.replace(":", ""))) for label in SUMMARY_TIMES]
+    await send(update, t("settings.summary_time_prompt"), keyboard(times, later_row(SECTION)))
+
+
+async def summary_time_button(update: Update, context: BotContext) -> State:
+    """A time button."""
+    await acknowledge(update)
+    value = str(callback_query(update).data).rsplit(":", 1)[1]
+    return await summary_at(update, context, dt.time(int(value[:2]), int(value[2:])))
+
+
+async def summary_time_typed(update: Update, context: BotContext) -> State:
+    """A typed time."""
+    at = parse_time(text_of(update))
+    if at is None:
+        await send(update, t("schedule.time_invalid"))
+        await ask_summary_time(update)
+        return SUMMARY_TIME
+    return await summary_at(update, context, at)
+
+
+async def summary_at(update: Update, context: BotContext, at: dt.time) -> State:
+    """Stores the day saved with the step and this time."""
+    weekday = (await position_data(update, context, SECTION)).get("weekday")
+    if not isinstance(weekday, int):
+        return await to_overview(update, context)
+    return await store_summary(update, context, weekday, at)
+
+
+async def store_summary(
+    update: Update, context: BotContext, weekday: int | None, at: dt.time | None
+) -> State:
+    """Saves the weekly summary choice and shows the settings again."""
+    state = await apply(update, context, SECTION, OVERVIEW, weekly_summary(weekday, at), data_={})
+    if state == OVERVIEW:
+        note = t("settings.summary_saved_off" if weekday is None else "settings.summary_saved")
+        await show_overview(update, context, note)
+    return state
+
+
+# Wiring --------------------------------------------------------------------------------------
+
+
+def button(step: Step, *parts: str) -> BaseHandler[Update, Any, Any]:
+    """A handler for buttons whose data is exactly `settings:<parts>` (parts are regexes)."""
+    return CallbackQueryHandler(stops(step), pattern="^" + ":".join([SECTION, *parts]) + "$")
+
+
+def build_handler() -> Any:
+    """The /settings conversation."""
+    later_button = button(later, "later")
+    delays = "(" + "|".join(map(str, DELAYS)) + ")"
+    return section_handler(
+        SECTION,
+        entry_points=[
+            CommandHandler(SECTION, stops(enter), filters=filters.UpdateType.MESSAGE),
+            CallbackQueryHandler(stops(enter), pattern=f"^menu:{SECTION}$"),
+        ],
+        states={
+            OVERVIEW: [
+                button(change_zone, "zone"),
+                button(change_delay, "timing"),
+                button(pausing(True), "pause"),
+                button(pausing(False), "resume"),
+                button(ask_summary, "summary"),
+                button(done, "done"),
+                MessageHandler(filters.UpdateType.MESSAGE & ~filters.COMMAND, stops(use_buttons)),
+            ],
+            SUMMARY_DAY: [
+                button(summary_default, "sdefault"),
+                button(summary_day, "sday", "[0-6]"),
+                button(summary_off, "soff"),
+                later_button,
+                MessageHandler(filters.UpdateType.MESSAGE & ~filters.COMMAND, stops(use_buttons)),
+            ],
+            SUMMARY_TIME: [
+                MessageHandler(NEW_TEXT, stops(summary_time_typed)),
+                button(summary_time_button, "stime", "[0-9]{4}"),
+                later_button,
+                MessageHandler(NEW_NOT_TEXT, stops(delay_wrong_kind)),
+            ],
+            ZONE: [*zone_step(SECTION, ZONE, OVERVIEW, show_overview), later_button],
+            DELAY: [
+                MessageHandler(NEW_TEXT, stops(delay_text_typed)),
+                button(delay_button, "min", delays),
+                button(keep_delay, "skip", "delay"),
+                later_button,
+                MessageHandler(NEW_NOT_TEXT, stops(delay_wrong_kind)),
+            ],
+        },
+    )
