@@ -9,8 +9,12 @@ import os
 import sys
 from pathlib import Path
 
+# PTB 22 gives RetryAfter.retry_after as a timedelta only when asked; ask, as PTB 23 will.
+os.environ.setdefault("PTB_TIMEDELTA", "1")
+
+from bot import operations
 from bot.settings import Settings, SettingsError, load_settings
-from storage import Cipher, Database, Store, load_or_create_key
+from storage import Database, Store, load_or_create_key
 from storage.crypto import InvalidKeyError
 from storage.database import DatabaseURLError
 
@@ -80,6 +84,8 @@ async def open_store(settings: Settings) -> Store:
             key_file=settings.encryption_key_file,
             default_file=settings.default_key_file,
         )
+        # An unfinished rotation (rotate-key) adds the new key.
+        cipher = operations.cipher_for(settings, key)
     except (InvalidKeyError, OSError):
         await database.dispose()
         raise
@@ -88,7 +94,7 @@ async def open_store(settings: Settings) -> Store:
     except Exception:
         await database.dispose()
         raise
-    return Store(database, Cipher(key))
+    return Store(database, cipher)
 
 
 def run(settings: Settings) -> int:
@@ -129,16 +135,31 @@ def run(settings: Settings) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of `python -m bot`."""
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
-    parser.add_argument("command", nargs="?", default="run", choices=["run"])
+    commands = parser.add_subparsers(dest="command", metavar="{run,backup,rotate-key}")
+    commands.add_parser("run", help="run the bot (the default)")
+    backup = commands.add_parser(
+        "backup", help="write a consistent copy of the SQLite database, also while the bot runs"
+    )
+    backup.add_argument("path", type=Path, help="the file to write (or a folder for a dated one)")
+    commands.add_parser(
+        "rotate-key", help="re-encrypt all stored text under a new key (with the bot stopped)"
+    )
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
     except SettingsError as error:
         return fail(str(error))
     configure_logging(settings)
-    if args.command == "run":
+    if args.command in (None, "run"):
         return run(settings)
-    return 0  # pragma: no cover
+    try:
+        if args.command == "backup":
+            operations.backup_command(settings, args.path)
+        else:
+            operations.rotate_key_command(settings)
+    except (operations.OperationError, InvalidKeyError, DatabaseURLError, OSError) as error:
+        return fail(str(error))
+    return 0
 
 
 if __name__ == "__main__":

@@ -1,0 +1,102 @@
+"""/crisis: always one tap away (before consent too, in /help, the privacy notice and the menu),
+replaceable by the deployer; answers are stored as given, never judged."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from conversations.content import t
+from tests.botproc import BotProcess
+from tests.conftest import BotFactory
+from tests.e2e.helpers import begin, stored
+from tests.fake_telegram import BotMessage, FakeUser
+
+OWN_TEXT = """<b>Our practice</b>
+
+Call us on 0123 456 789 (24 hours), or 112 in an emergency. <i>You are not alone.</i>"""
+
+
+def news(user: FakeUser, act: Callable[[], object], count: int = 1) -> list[BotMessage]:
+    """Does something and returns the next `count` new bot messages."""
+    mark = user.mark()
+    act()
+
+    def probe() -> list[BotMessage] | None:
+        found = [e for e in user.events(mark) if e.event == "new"]
+        return found[:count] if len(found) >= count else None
+
+    found = user.fake.world.wait_until(probe, 15.0)
+    if found is None:
+        raise AssertionError(f"expected {count} new bot messages\n{user.dump()}")
+    return found
+
+
+def reply(user: FakeUser, act: Callable[[], object]) -> BotMessage:
+    """Does something and returns the next new bot message."""
+    return news(user, act)[0]
+
+
+def test_crisis_works_before_consent_and_stores_nothing(
+    bot: BotProcess, user: FakeUser, data_dir: Path
+) -> None:
+    shown = reply(user, lambda: user.command("crisis"))
+    assert shown.html == t("crisis.text")
+    assert "findahelpline.com" in str(shown.raw.get("entities", ""))
+    help_text = reply(user, lambda: user.command("help"))
+    assert help_text.html == t("help.text") and "/crisis" in help_text.html
+    assert stored(data_dir, user) == {}
+
+
+def test_the_first_run_notice_help_and_menu_lead_to_it(bot: BotProcess, user: FakeUser) -> None:
+    _, privacy = news(user, lambda: user.command("start"), 2)
+    assert privacy.html == t("start.privacy")
+    assert "/crisis" in privacy.html
+    agreed = reply(user, lambda: user.press(t("start.agree_button"), privacy))
+    assert (t("menu.crisis"), "menu:crisis") in [b for row in agreed.buttons for b in row]
+    assert "/crisis" in reply(user, lambda: user.command("help")).html
+    menu = reply(user, lambda: user.command("menu"))
+    shown = reply(user, lambda: user.press(t("menu.crisis"), menu))
+    assert shown.html == t("crisis.text")
+    # The menu stays usable after the crisis text.
+    assert menu.message_id in [m.message_id for m in user.messages() if m.buttons]
+
+
+def test_crisis_in_the_middle_of_a_section_keeps_every_answer(
+    bot: BotProcess, user: FakeUser, data_dir: Path
+) -> None:
+    begin(user)
+    news(user, lambda: user.command("reflect"), 2)
+    reply(user, lambda: user.send("First answer"))
+    assert reply(user, lambda: user.command("crisis")).html == t("crisis.text")
+    assert stored(data_dir, user) == {"reflect.q1": "First answer"}
+    # Coming back offers to continue where they left off.
+    assert reply(user, lambda: user.command("reflect")).html == t("reflect.resume")
+
+
+def test_a_deployer_can_replace_the_text(
+    bot_factory: BotFactory, user: FakeUser, tmp_path: Path
+) -> None:
+    own = tmp_path / "crisis.html"
+    own.write_text(OWN_TEXT, encoding="utf-8")
+    bot_factory({"CRISIS_TEXT_FILE": str(own)}).start().wait_ready()
+    assert reply(user, lambda: user.command("crisis")).html == OWN_TEXT
+    begin(user)
+    menu = reply(user, lambda: user.command("menu"))
+    assert reply(user, lambda: user.press(t("menu.crisis"), menu)).html == OWN_TEXT
+
+
+def test_answers_are_stored_as_given_and_never_judged(
+    bot: BotProcess, user: FakeUser, data_dir: Path
+) -> None:
+    begin(user)
+    news(user, lambda: user.command("reflect"), 2)
+    words = "Some days I don't want to be here at all, and I hurt myself."
+    mark = user.mark()
+    user.send(words)
+    following = user.wait_reply(mark)
+    assert "reflect:skip:ask.q2" in str(following.buttons)
+    user.fake.wait_idle()
+    # Only the next question: no crisis text, no warning, nothing about what was written.
+    assert [e.html for e in user.events(mark)] == [following.html]
+    assert stored(data_dir, user) == {"reflect.q1": words}

@@ -1,0 +1,381 @@
+"""/delete: a confirmation, then every row gone (unrecoverable from the SQLite files), reminders
+stopped, places forgotten; coming back starts fresh."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from conversations.content import Html, t
+from conversations.review import status_lines
+from tests.botproc import BotProcess
+from tests.e2e.helpers import begin, stored
+from tests.fake_telegram import BotMessage, FakeUser
+
+CANARY = "canary-41d9-violet-otter-hums"
+PERSON_TABLES = (
+    "answer",
+    "session_entry",
+    "conversation_state",
+    "schedule",
+    "reminder_ledger",
+)
+ASK_BUTTONS = [t("delete.yes_button"), t("delete.no_button")]
+
+
+# Talking to the bot ---------------------------------------------------------------------------
+
+
+def news(user: FakeUser, act: Callable[[], object], count: int = 1) -> list[BotMessage]:
+    """Does something and returns the next `count` new bot messages (edits left out)."""
+    mark = user.mark()
+    act()
+
+    def probe() -> list[BotMessage] | None:
+        found = [e for e in user.events(mark) if e.event == "new"]
+        return found[:count] if len(found) >= count else None
+
+    found = user.fake.world.wait_until(probe, 15.0)
+    if found is None:
+        raise AssertionError(f"expected {count} new bot messages\n{user.dump()}")
+    return found
+
+
+def reply(user: FakeUser, act: Callable[[], object]) -> BotMessage:
+    """Does something and returns the next new bot message."""
+    return news(user, act)[0]
+
+
+def ask_delete(user: FakeUser) -> BotMessage:
+    """/delete; returns the question."""
+    asked = reply(user, lambda: user.command("delete"))
+    assert asked.html == t("delete.ask")
+    assert asked.button_labels == ASK_BUTTONS
+    return asked
+
+
+def delete_all(user: FakeUser) -> None:
+    """/delete and "Yes, delete everything"."""
+    asked = ask_delete(user)
+    done = reply(user, lambda: user.press(t("delete.yes_button"), asked))
+    assert done.html == t("delete.done")
+
+
+def reflect_first(user: FakeUser, text: str) -> BotMessage:
+    """/reflect the first time, answers the first question; returns the second."""
+    intro, first = news(user, lambda: user.command("reflect"), 2)
+    assert intro.html == t("reflect.intro")
+    assert "reflect:skip:ask.q1" in str(first.buttons)
+    second = reply(user, lambda: user.send(text))
+    assert "reflect:skip:ask.q2" in str(second.buttons)
+    return second
+
+
+def log_today(user: FakeUser, topic: str, role: str) -> BotMessage:
+    """Logs today's session through /log with a topic, ratings and a role; returns the summary."""
+    mark = user.mark()
+    user.command("log")
+    user.wait_for(lambda m: m.has_button(t("log.today_button")), after=mark)
+    reply(user, lambda: user.press(t("log.today_button")))
+    reply(user, lambda: user.send(topic))
+    reply(user, lambda: user.press("log:trust:7"))
+    reply(user, lambda: user.press("log:safety:6"))
+    summary = reply(user, lambda: user.send(role))
+    assert summary.has_button(t("log.another_button")), summary.describe()
+    return summary
+
+
+def plan_a_session_soon(user: FakeUser) -> dt.datetime:
+    """Zone Berlin, reminders as a session starts, and a one-off session today at the first whole
+    minute 40 s away or more; returns its start in UTC."""
+    berlin = ZoneInfo("Europe/Berlin")
+    reply(user, lambda: user.command("schedule"))
+    reply(user, lambda: user.send("Berlin"))
+    reply(user, lambda: user.command("settings"))
+    reply(user, lambda: user.press(t("settings.timing_button")))
+    reply(user, lambda: user.press("settings:min:0"))
+    reply(user, lambda: user.command("schedule"))
+    reply(user, lambda: user.press(t("schedule.add_once")))
+    reply(user, lambda: user.press(t("schedule.today_button")))
+    now = dt.datetime.now(berlin)
+    start = (now + dt.timedelta(seconds=100)).replace(second=0, microsecond=0)
+    if start.date() != now.date():
+        pytest.skip("the next minute is tomorrow in Berlin")
+    reply(user, lambda: user.send(f"{start:%H:%M}"))
+    return start.astimezone(dt.UTC)
+
+
+def finish_trust(user: FakeUser, text: str) -> None:
+    """/finish the first time and answers its first question."""
+    intro, prompt = news(user, lambda: user.command("finish"), 2)
+    assert intro.html == t("finish.intro") and prompt.html == t("finish.trust_prompt")
+    assert reply(user, lambda: user.send(text)).html == t("finish.surprise_prompt")
+
+
+# Reading the files --------------------------------------------------------------------------
+
+
+def connect(data_dir: Path) -> sqlite3.Connection:
+    """A read-only connection to the bot's database (close it: it must not pin the WAL)."""
+    return sqlite3.connect(f"{(data_dir / 'bot.sqlite3').as_uri()}?mode=ro", uri=True)
+
+
+def query(data_dir: Path, sql: str, *args: object) -> list[tuple[object, ...]]:
+    """Rows of one query against the bot's database."""
+    connection = connect(data_dir)
+    try:
+        return connection.execute(sql, args).fetchall()
+    finally:
+        connection.close()
+
+
+def person_id(data_dir: Path, user: FakeUser) -> int | None:
+    """The person's row id, if they exist."""
+    rows = query(data_dir, "SELECT id FROM person WHERE telegram_id = ?", user.user_id)
+    return int(str(rows[0][0])) if rows else None
+
+
+def ciphertexts(data_dir: Path, pid: int) -> list[bytes]:
+    """Every encrypted value stored for a person, as it is in the file."""
+    rows = query(
+        data_dir,
+        "SELECT value_enc FROM answer WHERE person_id = ? "
+        "UNION ALL SELECT topic_enc FROM session_entry WHERE person_id = ? "
+        "UNION ALL SELECT role_enc FROM session_entry WHERE person_id = ?",
+        pid,
+        pid,
+        pid,
+    )
+    return [bytes(value) for (value,) in rows if isinstance(value, bytes)]
+
+
+def database_files(data_dir: Path) -> dict[str, bytes]:
+    """The SQLite files (database, WAL, shared memory) as bytes."""
+    return {p.name: p.read_bytes() for p in data_dir.iterdir() if p.name.startswith("bot.sqlite3")}
+
+
+def assert_gone(data_dir: Path, needles: list[bytes]) -> None:
+    """None of the needles is anywhere in the SQLite files."""
+    files = database_files(data_dir)
+    assert "bot.sqlite3" in files
+    for name, content in files.items():
+        for needle in needles:
+            assert needle not in content, (name, needle[:12])
+
+
+def rows_of(data_dir: Path, pid: int, telegram_id: int) -> dict[str, int]:
+    """How many rows each table still holds for a person."""
+    counts = {
+        table: int(
+            str(query(data_dir, f"SELECT count(*) FROM {table} WHERE person_id = ?", pid)[0][0])
+        )
+        for table in PERSON_TABLES
+    }
+    for table, column, value in (
+        ("person", "id", pid),
+        ("person", "telegram_id", telegram_id),
+        ("processed_update", "telegram_id", telegram_id),
+    ):
+        found = query(data_dir, f"SELECT count(*) FROM {table} WHERE {column} = ?", value)
+        counts[f"{table}.{column}"] = int(str(found[0][0]))
+    return counts
+
+
+def audit(data_dir: Path, pid: int) -> list[str]:
+    """The audit events of a person, oldest first."""
+    rows = query(data_dir, "SELECT kind FROM audit_event WHERE person_id = ? ORDER BY id", pid)
+    return [str(kind) for (kind,) in rows]
+
+
+# Deleting ------------------------------------------------------------------------------------
+
+
+def test_delete_erases_every_row_and_the_canary_is_nowhere_in_the_files(
+    bot: BotProcess, user: FakeUser, user2: FakeUser, data_dir: Path
+) -> None:
+    begin(user)
+    begin(user2)
+    reflect_first(user2, "Ben keeps his answer")
+    reflect_first(user, f"Trust is {CANARY}")
+    log_today(user, f"We talked about {CANARY}", f"Ask me about {CANARY}")
+    finish_trust(user, f"I trust her: {CANARY}")
+    pid = person_id(data_dir, user)
+    assert pid is not None
+    blobs = ciphertexts(data_dir, pid)
+    assert len(blobs) == 4, "the reflection, the topic, the role and the closing answer"
+    assert all(CANARY.encode() not in blob for blob in blobs)
+    files = b"".join(database_files(data_dir).values())
+    assert all(blob in files for blob in blobs), "the grep below would find them"
+
+    delete_all(user)
+
+    assert rows_of(data_dir, pid, user.user_id) == dict.fromkeys(
+        [*PERSON_TABLES, "person.id", "person.telegram_id", "processed_update.telegram_id"], 0
+    )
+    assert audit(data_dir, pid) == ["consented", "deleted"]
+    columns = [str(row[1]) for row in query(data_dir, "PRAGMA table_info(audit_event)")]
+    assert columns == ["id", "at", "person_id", "kind"], "the audit holds no content"
+    # While the bot runs, and after it stopped: neither the text nor its ciphertext is left.
+    needles = [CANARY.encode(), *blobs]
+    assert_gone(data_dir, needles)
+    assert (data_dir / "bot.sqlite3-wal").stat().st_size < 64 * 1024
+    # Someone else's answers stay.
+    assert stored(data_dir, user2, "reflect.") == {"reflect.q1": "Ben keeps his answer"}
+    bot.stop()
+    assert_gone(data_dir, needles)
+
+
+def test_no_keeps_everything(bot: BotProcess, user: FakeUser, data_dir: Path) -> None:
+    begin(user)
+    reflect_first(user, "Mine to keep")
+    menu = reply(user, lambda: user.command("menu"))
+    asked = reply(user, lambda: user.press(t("menu.delete"), menu))
+    assert asked.html == t("delete.ask") and asked.button_labels == ASK_BUTTONS
+    kept = reply(user, lambda: user.press(t("delete.no_button"), asked))
+    assert kept.html == t("delete.kept")
+    assert stored(data_dir, user) == {"reflect.q1": "Mine to keep"}
+    assert query(data_dir, "SELECT name FROM conversation_state") == []
+
+
+def test_text_while_asked_gets_a_word_about_the_buttons(
+    bot: BotProcess, user: FakeUser, data_dir: Path
+) -> None:
+    begin(user)
+    asked = ask_delete(user)
+    assert reply(user, lambda: user.send("yes")).html == t("common.expect_buttons")
+    assert reply(user, user.send_sticker).html == t("common.expect_buttons")
+    assert person_id(data_dir, user) is not None
+    done = reply(user, lambda: user.press(t("delete.yes_button"), asked))
+    assert done.html == t("delete.done")
+    assert person_id(data_dir, user) is None
+
+
+def test_a_restart_while_asked_keeps_the_question(
+    bot: BotProcess, user: FakeUser, data_dir: Path
+) -> None:
+    begin(user)
+    reflect_first(user, "Something")
+    asked = ask_delete(user)
+    bot.kill()
+    bot.start().wait_ready()
+    done = reply(user, lambda: user.press(t("delete.yes_button"), asked))
+    assert done.html == t("delete.done")
+    assert person_id(data_dir, user) is None
+
+
+def test_after_deletion_old_buttons_are_out_of_date_and_write_nothing(
+    bot: BotProcess, user: FakeUser, data_dir: Path
+) -> None:
+    begin(user)
+    second = reflect_first(user, "First answer")
+    asked = ask_delete(user)
+    # Two quick taps: the second comes after the deletion.
+    first_tap = user.press(t("delete.yes_button"), asked)
+    second_tap = user.press(t("delete.yes_button"), asked)
+    assert user.wait_callback_answer(second_tap).text == t("errors.stale_button")
+    assert user.wait_callback_answer(first_tap).text is None
+    assert [m.html for m in user.messages() if m.html == t("delete.done")] == [t("delete.done")]
+    counts = {
+        table: query(data_dir, f"SELECT count(*) FROM {table}")
+        for table in (*PERSON_TABLES, "person", "processed_update")
+    }
+    # Buttons of the open reflection and of the old menu.
+    for label, message in (
+        ("reflect:skip:ask.q2", second),
+        (t("common.not_now"), second),
+        ("menu:reflect", None),
+    ):
+        pressed = user.press(label, None if message is None else message.message_id)
+        assert user.wait_callback_answer(pressed).text == t("errors.stale_button"), label
+    user.fake.wait_idle()
+    assert counts == {
+        table: query(data_dir, f"SELECT count(*) FROM {table}")
+        for table in (*PERSON_TABLES, "person", "processed_update")
+    }
+    # A message, too, stores nothing: the person is asked to /start first.
+    assert reply(user, lambda: user.send("hello")).html == t("errors.consent_needed")
+    assert person_id(data_dir, user) is None
+
+
+def test_coming_back_starts_fresh(bot: BotProcess, user: FakeUser, data_dir: Path) -> None:
+    begin(user)
+    reflect_first(user, "Before")
+    delete_all(user)
+    welcome, privacy = news(user, lambda: user.command("start"), 2)
+    assert welcome.html == t("start.welcome")
+    assert privacy.html == t("start.privacy") and privacy.has_button(t("start.agree_button"))
+    agreed = reply(user, lambda: user.press(t("start.agree_button"), privacy))
+    assert agreed.html == t("start.agreed")
+    overview = reply(user, lambda: user.command("review"))
+    assert overview.html == Html("\n\n".join([t("review.title"), "\n".join(status_lines({}, 0))]))
+    intro, _ = news(user, lambda: user.command("reflect"), 2)
+    assert intro.html == t("reflect.intro")
+    assert stored(data_dir, user) == {}
+
+
+def test_delete_in_the_middle_of_reflections(
+    bot: BotProcess, user: FakeUser, data_dir: Path
+) -> None:
+    begin(user)
+    reflect_first(user, "Halfway")
+    delete_all(user)
+    assert query(data_dir, "SELECT count(*) FROM conversation_state") == [(0,)]
+    begin(user)
+    # The reflection that was open does not take this as its second answer.
+    assert reply(user, lambda: user.send("hello")).html == t("errors.not_understood")
+    assert stored(data_dir, user) == {}
+
+
+def test_a_section_opened_by_an_old_button_is_ended_in_memory_too(
+    bot: BotProcess, user: FakeUser, data_dir: Path
+) -> None:
+    # Two privacy notices: the second keeps its "I agree" button for after the deletion.
+    mark = user.mark()
+    user.command("start")
+    user.command("start")
+    notices = user.wait_for(
+        lambda m: len([e for e in user.events(mark) if e.has_button(t("start.agree_button"))]) == 2,
+        after=mark,
+    )
+    first, second = [e for e in user.events(mark) if e.has_button(t("start.agree_button"))]
+    assert notices is not None
+    reply(user, lambda: user.press(t("start.agree_button"), first))
+    summary = log_today(user, "A topic", "A role")
+    asked = ask_delete(user)
+    # "Log another" (not a command or menu button) opens /log while the question waits.
+    prompt = reply(user, lambda: user.press(t("log.another_button"), summary))
+    assert prompt.html == t("log.date_prompt")
+    reply(user, lambda: user.press(t("delete.yes_button"), asked))
+    # Consent again through the older notice: no command ends sections on the way.
+    agreed = reply(user, lambda: user.press(t("start.agree_button"), second))
+    assert agreed.html == t("start.agreed")
+    assert reply(user, lambda: user.send("today")).html == t("errors.not_understood")
+    sessions = query(data_dir, "SELECT count(*) FROM session_entry")
+    assert sessions == [(0,)]
+
+
+def test_a_reminder_due_after_deletion_never_comes(
+    bot: BotProcess, user: FakeUser, data_dir: Path
+) -> None:
+    begin(user)
+    start = plan_a_session_soon(user)
+    assert query(data_dir, "SELECT kind FROM schedule") == [("once",)]
+    # Wait until the reminder is on the JobQueue (it is queued within a minute of being due).
+    job = re.compile(r"reminder:\d+:")
+    deadline = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=90)
+    while not job.search(bot.logs()) and dt.datetime.now(dt.UTC) < deadline:
+        user.wait_no_reply(user.mark(), seconds=1.0)
+    assert job.search(bot.logs()), "the reminder was never queued"
+    assert dt.datetime.now(dt.UTC) < start, "too slow: the reminder is already due"
+    delete_all(user)
+    mark = user.mark()
+    wait = (start - dt.datetime.now(dt.UTC)).total_seconds() + 25
+    user.wait_no_reply(mark, seconds=wait)
+    assert [m for m in user.messages() if m.html == t("reminders.text")] == []
+    assert query(data_dir, "SELECT count(*) FROM reminder_ledger") == [(0,)]
