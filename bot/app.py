@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import warnings
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable
 from typing import Any
 
 from sqlalchemy.exc import OperationalError
@@ -13,10 +13,10 @@ from telegram import BotCommand, MessageEntity, Update
 from telegram.constants import ParseMode
 from telegram.error import Forbidden
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     BaseHandler,
+    CallbackQueryHandler,
     ContextTypes,
     ConversationHandler,
     Defaults,
@@ -25,11 +25,27 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 from telegram.warnings import PTBUserWarning
 
+from bot import reminders
 from bot.context import BotContext, BotData
+from bot.pacing import Pacer
 from bot.persistence import StorePersistence
 from bot.processor import PerChatUpdateProcessor
 from bot.settings import Settings
-from conversations import checklist, finish, learn, log, reflect, review, start, tips
+from conversations import (
+    checklist,
+    delete,
+    export,
+    finish,
+    learn,
+    log,
+    reflect,
+    review,
+    schedule,
+    start,
+    summary,
+    tips,
+)
+from conversations import settings as settings_section
 from conversations.content import t
 from storage import Store
 from storage.repository import PersonMissing
@@ -59,6 +75,11 @@ def sections() -> list[ConversationHandler[Any]]:
         log.build_handler(),
         finish.build_handler(),
         review.build_handler(),
+        summary.build_handler(),
+        schedule.build_handler(),
+        settings_section.build_handler(),
+        export.build_handler(),
+        delete.build_handler(),
     ]
 
 
@@ -90,9 +111,7 @@ def section_switch(
         if chat is None or user is None or not _leaves_sections(update):
             return
         key = (chat.id, user.id)
-        # PTB has no public way to end another handler's conversation; this is the one place
-        # that reaches into ConversationHandler's state (kept equal to our stored state).
-        left = [c for c in conversations if key in getattr(c, "_conversations", {})]
+        left = _open_in(conversations, key)
         if not left:
             return
         try:
@@ -101,11 +120,38 @@ def section_switch(
                     await unit.set_state(str(conversation.name), None)
         except PersonMissing:
             pass
-        for conversation in left:
-            conversation._update_state(ConversationHandler.END, key)
-        context.left_sections.extend(str(c.name) for c in left)
+        context.left_sections.extend(_end(left, key))
 
     return leave
+
+
+# PTB has no public way to end another handler's conversation; these two functions are the one
+# place that reaches into ConversationHandler's state (kept equal to our stored state).
+
+
+def _open_in(
+    conversations: Iterable[ConversationHandler[Any]], key: tuple[int, int]
+) -> list[ConversationHandler[Any]]:
+    return [c for c in conversations if key in getattr(c, "_conversations", {})]
+
+
+def _end(conversations: list[ConversationHandler[Any]], key: tuple[int, int]) -> list[str]:
+    for conversation in conversations:
+        conversation._update_state(ConversationHandler.END, key)
+    return [str(c.name) for c in conversations]
+
+
+def end_sections(
+    application: Application[Any, Any, Any, Any, Any, Any], key: tuple[int, int]
+) -> list[str]:
+    """Ends in memory every section a person is in (their stored places are the caller's)."""
+    conversations = (
+        handler
+        for group in application.handlers.values()
+        for handler in group
+        if isinstance(handler, ConversationHandler)
+    )
+    return _end(_open_in(conversations, key), key)
 
 
 async def on_error(update: object, context: BotContext) -> None:
@@ -130,10 +176,20 @@ async def on_error(update: object, context: BotContext) -> None:
             )
 
 
+def reminder_buttons() -> list[BaseHandler[Update, Any, Any]]:
+    """The buttons under a reminder (its "Log now" opens the /log section itself)."""
+    return [
+        CallbackQueryHandler(reminders.snooze, pattern=r"^rem:snooze:\d+$"),
+        CallbackQueryHandler(reminders.no_session, pattern=r"^rem:none:\d+$"),
+    ]
+
+
 async def _post_init(application: App) -> None:
     await application.bot.set_my_commands(
         [BotCommand(name, t(f"commands.{name}")) for name in start.COMMANDS]
     )
+    assert application.job_queue is not None
+    reminders.start_jobs(application.job_queue)
     logger.info("Bot ready")
 
 
@@ -157,7 +213,7 @@ def build_application(
                 settings.max_concurrent_updates, already_handled=store.update_processed
             )
         )
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(Pacer())
         .post_init(_post_init)
         .arbitrary_callback_data(False)
     )
@@ -179,7 +235,7 @@ def build_application(
     application.add_handler(TypeHandler(Update, section_switch(conversations)), group=SWITCH_GROUP)
     for offset, conversation in enumerate(conversations):
         application.add_handler(conversation, group=FIRST_SECTION_GROUP + offset)
-    add_all(application, LAST_GROUP, start.handlers())
+    add_all(application, LAST_GROUP, [*reminder_buttons(), *start.handlers()])
     application.add_error_handler(on_error)
     return application
 

@@ -104,6 +104,9 @@ async def acknowledge(update: Update, text: str | None = None, *, close: bool = 
         return
     await quietly(query.answer(text))
     message = query.message
+    # The main menu stays usable: only a section's own buttons are taken away once pressed.
+    if (query.data or "").startswith("menu:"):
+        return
     if close and isinstance(message, Message) and message.reply_markup is not None:
         await quietly(query.edit_message_reply_markup(None))
 

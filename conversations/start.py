@@ -143,11 +143,6 @@ async def cancel(update: Update, context: BotContext) -> None:
     await send(update, t("cancel.done" if context.left_sections else "cancel.nothing"))
 
 
-async def not_built(update: Update, context: BotContext) -> None:
-    """A menu button for something that is not built yet."""
-    await acknowledge(update, t("menu.not_built"), close=False)
-
-
 async def stale_button(update: Update, context: BotContext) -> None:
     """A button no section expects any more."""
     await acknowledge(update, t("errors.stale_button"), close=False)
@@ -215,7 +210,6 @@ def handlers() -> list[BaseHandler[Update, Any, Any]]:
         CommandHandler("crisis", show_crisis, filters=new),
         CallbackQueryHandler(show_crisis, pattern="^menu:crisis$"),
         CommandHandler("cancel", cancel, filters=new),
-        CallbackQueryHandler(not_built, pattern="^menu:"),
         CallbackQueryHandler(stale_button),
         MessageHandler(filters.UpdateType.EDITED_MESSAGE, edited),
         MessageHandler(new & filters.COMMAND, unknown_command),
