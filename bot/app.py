@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import traceback
 import warnings
 from collections.abc import Callable, Coroutine, Iterable
 from typing import Any
@@ -155,15 +156,12 @@ def end_sections(
 
 
 async def on_error(update: object, context: BotContext) -> None:
-    """Logs the error's type and update id only, and tells the person gently."""
+    """Logs the error's type, update id and where it happened, and tells the person gently."""
     error = context.error
     update_id = update.update_id if isinstance(update, Update) else None
-    logger.error(
-        "Error while handling update %s: %s",
-        update_id,
-        type(error).__name__,
-        exc_info=(type(error), error, error.__traceback__) if error is not None else None,
-    )
+    # Where, but not the exception's message: messages can quote what a person typed.
+    where = "".join(traceback.format_tb(error.__traceback__)) if error is not None else ""
+    logger.error("Error while handling update %s: %s\n%s", update_id, type(error).__name__, where)
     if isinstance(error, Forbidden):
         return
     if isinstance(update, Update) and update.effective_chat is not None:

@@ -254,3 +254,23 @@ def test_an_update_delivered_again_after_a_crash_stores_nothing_twice(
 def test_the_database_is_readable_by_the_bot_only(bot: BotProcess, data_dir: Path) -> None:
     for name in ("bot.sqlite3", "bot.sqlite3-wal"):
         assert stat.S_IMODE(os.stat(data_dir / name).st_mode) == 0o600, name
+
+
+def test_an_error_is_told_gently_and_logged_without_text(
+    bot: BotProcess, fake: FakeTelegram, user: FakeUser, data_dir: Path
+) -> None:
+    begin(user)
+    mark = user.mark()
+    user.command("reflect")
+    user.wait_replies(mark, 2)
+    # The next reply fails on Telegram's side after the answer was stored.
+    fake.fail("sendMessage", 500, "Internal Server Error", times=1, chat_id=user.user_id)
+    mark = user.mark()
+    user.send(f"stored despite the error {CANARY}")
+    assert user.wait_reply(mark).html == t("errors.generic")
+    assert (
+        stored(data_dir, user, "reflect.q1")["reflect.q1"] == f"stored despite the error {CANARY}"
+    )
+    bot.stop()
+    assert "Error while handling update" in bot.logs()
+    assert CANARY not in bot.logs()
