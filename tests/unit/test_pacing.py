@@ -99,3 +99,16 @@ async def test_a_reply_that_times_out_is_not_sent_again() -> None:
     with pytest.raises(TimedOut):
         await pacer.process_request(slow, (), {}, "sendMessage", {"chat_id": 1}, None)
     assert len(calls) == 1
+
+
+def test_no_more_than_the_limit_of_sends_in_any_second_even_after_a_late_wake_up() -> None:
+    clock = Clock()
+    pacer = Pacer(per_second=28.6, window_limit=29, clock=clock)
+    # The event loop woke late: 40 bulk sends whose slots have all passed want to go now.
+    for _ in range(29):
+        assert pacer._window_wait() == 0.0
+        pacer._record("sendMessage")
+    assert pacer._window_wait() == pytest.approx(1.02)
+    pacer._record("answerCallbackQuery")  # not a message: not counted
+    clock.now += 1.03
+    assert pacer._window_wait() == 0.0
