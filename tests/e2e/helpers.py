@@ -1,18 +1,25 @@
-"""What most end-to-end tests do: begin as a new person, and read what the bot stored."""
+"""What most end-to-end tests do: begin as a new person, talk to the bot, read what it stored."""
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
+from zoneinfo import ZoneInfo
+
+import pytest
 
 from conversations.content import t
 from storage import Cipher, Database, Store
 from storage.crypto import decode_key
-from tests.fake_telegram import FakeUser
+from storage.repository import SessionRow
+from tests.fake_telegram import BotMessage, FakeUser
+from tests.fake_telegram.client import DEFAULT_TIMEOUT
 
 T = TypeVar("T")
+BERLIN = ZoneInfo("Europe/Berlin")
 
 
 def begin(user: FakeUser) -> None:
@@ -22,6 +29,23 @@ def begin(user: FakeUser) -> None:
     user.wait_for(lambda m: m.has_button(t("start.agree_button")), after=mark)
     user.press(t("start.agree_button"))
     user.wait_for(lambda m: m.html == t("start.agreed"), after=mark)
+
+
+def today() -> dt.date:
+    """Today for a person without a time zone (the bot then uses UTC)."""
+    return dt.datetime.now(dt.UTC).date()
+
+
+def soon() -> dt.datetime:
+    """The first whole minute 30 s away or more, in Berlin (skips the test across midnight)."""
+    now = dt.datetime.now(BERLIN)
+    start = (now + dt.timedelta(seconds=90)).replace(second=0, microsecond=0)
+    if start.date() != now.date():
+        pytest.skip("the next minute is tomorrow in Berlin")
+    return start
+
+
+# Reading what the bot stored ------------------------------------------------------------------
 
 
 def with_store(data_dir: Path, read: Callable[[Store], Awaitable[T]]) -> T:
@@ -46,3 +70,88 @@ def stored(data_dir: Path, user: FakeUser, prefix: str = "") -> dict[str, str | 
         return {name: value.text for name, value in answers.items()}
 
     return with_store(data_dir, read)
+
+
+def chart(data_dir: Path, user: FakeUser) -> list[SessionRow]:
+    """Every session chart row of the person, drafts included."""
+    return with_store(data_dir, lambda store: store.sessions(user.user_id, drafts=True))
+
+
+def fields(row: SessionRow) -> tuple[object, ...]:
+    """A chart row without its id."""
+    return (row.session_date, row.topic, row.trust, row.safety, row.role, row.complete)
+
+
+# Talking to the bot ---------------------------------------------------------------------------
+
+
+def new_messages(user: FakeUser, mark: int) -> list[BotMessage]:
+    """The bot's new messages in a person's chat after a mark (edits left out)."""
+    return [event for event in user.events(mark) if event.event == "new"]
+
+
+def news(user: FakeUser, act: Callable[[], object], count: int = 1) -> list[BotMessage]:
+    """Does something and returns the next `count` new bot messages (edits left out)."""
+    mark = user.mark()
+    act()
+
+    def probe() -> list[BotMessage] | None:
+        found = new_messages(user, mark)
+        return found[:count] if len(found) >= count else None
+
+    found = user.fake.world.wait_until(probe, 15.0)
+    if found is None:
+        raise AssertionError(f"expected {count} new bot messages\n{user.dump()}")
+    return found
+
+
+def reply(user: FakeUser, act: Callable[[], object]) -> BotMessage:
+    """Does something and returns the next new bot message."""
+    return news(user, act)[0]
+
+
+def until(
+    user: FakeUser,
+    act: Callable[[], object],
+    done: Callable[[BotMessage], bool],
+    timeout: float = DEFAULT_TIMEOUT,
+) -> list[BotMessage]:
+    """Does something; returns the new bot messages up to the first one that is `done`."""
+    mark = user.mark()
+    act()
+    user.wait_for(lambda m: m.event == "new" and done(m), after=mark, timeout=timeout)
+    found: list[BotMessage] = []
+    for event in user.events(mark):
+        if event.event == "new":
+            found.append(event)
+            if done(event):
+                break
+    return found
+
+
+def current_message(user: FakeUser, message_id: int) -> BotMessage:
+    """The present state of one bot message."""
+    return next(m for m in user.messages() if m.message_id == message_id)
+
+
+# Buttons --------------------------------------------------------------------------------------
+
+
+def has_data(data: str) -> Callable[[BotMessage], bool]:
+    """Whether a message has a button with this callback data."""
+    return lambda m: any(d == data for row in m.buttons for _, d in row)
+
+
+def back_home(message: BotMessage) -> bool:
+    """The last message of a /review view carries the way back to the overview."""
+    return has_data("review:home")(message)
+
+
+def checked(message: BotMessage) -> list[int]:
+    """Checklist statement numbers whose button carries a check mark."""
+    return [
+        int(data.rsplit(":", 1)[1])
+        for row in message.buttons
+        for label, data in row
+        if data.startswith("checklist:toggle:") and label.startswith("✅")
+    ]

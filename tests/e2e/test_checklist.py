@@ -2,41 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from conversations.checklist import statements_text
 from conversations.content import items, t
-from storage import Cipher, Database, Store
-from storage.crypto import decode_key
 from tests.botproc import BotProcess
+from tests.e2e.helpers import begin, checked, stored
 from tests.fake_telegram import BotMessage, FakeUser
 
 TOGGLE = "checklist:toggle:{}"
-
-
-def begin(user: FakeUser) -> None:
-    """/start, "I agree", and wait for the menu."""
-    mark = user.mark()
-    user.command("start")
-    user.wait_for(lambda m: m.has_button(t("start.agree_button")), after=mark)
-    user.press(t("start.agree_button"))
-    user.wait_for(lambda m: m.html == t("start.agreed"), after=mark)
-
-
-def stored(data_dir: Path, user: FakeUser, prefix: str = "checklist.") -> dict[str, str | None]:
-    """The person's answers as the bot stored them (decrypted with the bot's key)."""
-
-    async def read() -> dict[str, str | None]:
-        database = Database(f"sqlite+aiosqlite:///{data_dir / 'bot.sqlite3'}")
-        try:
-            key = decode_key((data_dir / "encryption.key").read_text())
-            answers = await Store(database, Cipher(key)).answers(user.user_id, prefix)
-            return {name: value.text for name, value in answers.items()}
-        finally:
-            await database.dispose()
-
-    return asyncio.run(read())
 
 
 def open_checklist(user: FakeUser, first: str = "checklist.intro") -> BotMessage:
@@ -47,16 +21,6 @@ def open_checklist(user: FakeUser, first: str = "checklist.intro") -> BotMessage
     assert intro.html == t(first)
     assert statements.html == statements_text()
     return statements
-
-
-def checked(message: BotMessage) -> list[int]:
-    """Statement numbers whose button carries a check mark."""
-    return [
-        int(data.rsplit(":", 1)[1])
-        for row in message.buttons
-        for label, data in row
-        if data.startswith("checklist:toggle:") and label.startswith("✅")
-    ]
 
 
 def toggle(user: FakeUser, message: BotMessage, number: int) -> BotMessage:
@@ -77,18 +41,21 @@ def test_statements_are_checked_in_place_and_done_shows_the_follow_up(
     assert checked(statements) == []
 
     assert checked(toggle(user, statements, 1)) == [1]
-    assert stored(data_dir, user) == {"checklist.selected": "1"}
+    assert stored(data_dir, user, "checklist.") == {"checklist.selected": "1"}
     redrawn = toggle(user, statements, 4)
     assert checked(redrawn) == [1, 4]
     assert redrawn.html == statements_text()  # the same message, only its keyboard changed
-    assert stored(data_dir, user) == {"checklist.selected": "1,4"}
+    assert stored(data_dir, user, "checklist.") == {"checklist.selected": "1,4"}
 
     mark = user.mark()
     user.press("checklist:done", statements)
     user.wait_for(lambda m: m.html == t("checklist.next"), after=mark)
     sent = [e.html for e in user.events(mark) if e.event == "new"]
     assert sent == [*items("checklist.followup"), t("checklist.next")]
-    assert stored(data_dir, user) == {"checklist.selected": "1,4", "checklist.done": "1"}
+    assert stored(data_dir, user, "checklist.") == {
+        "checklist.selected": "1,4",
+        "checklist.done": "1",
+    }
     closed = next(m for m in user.messages() if m.message_id == statements.message_id)
     assert closed.buttons == []
 
@@ -101,7 +68,7 @@ def test_quick_taps_end_in_the_right_state(bot: BotProcess, user: FakeUser, data
         user.press(TOGGLE.format(number), statements)
     user.fake.wait_idle()
     user.wait_replies(mark, 6)
-    assert stored(data_dir, user) == {"checklist.selected": "3,7"}
+    assert stored(data_dir, user, "checklist.") == {"checklist.selected": "3,7"}
     assert checked(user.events(mark)[-1]) == [3, 7]
 
 
@@ -115,7 +82,7 @@ def test_done_with_nothing_checked_gets_a_kind_word(
     user.wait_for(lambda m: m.html == t("checklist.next"), after=mark)
     sent = [e.html for e in user.events(mark) if e.event == "new"]
     assert sent == [t("checklist.none"), t("checklist.next")]
-    assert stored(data_dir, user) == {"checklist.selected": "", "checklist.done": "1"}
+    assert stored(data_dir, user, "checklist.") == {"checklist.selected": "", "checklist.done": "1"}
 
 
 def test_not_now_keeps_choices_and_a_later_visit_shows_and_changes_them(
@@ -128,12 +95,12 @@ def test_not_now_keeps_choices_and_a_later_visit_shows_and_changes_them(
     mark = user.mark()
     user.press("checklist:later", statements)
     assert user.wait_for(lambda m: m.event == "new", after=mark).html == t("common.later")
-    assert stored(data_dir, user) == {"checklist.selected": "5,8"}
+    assert stored(data_dir, user, "checklist.") == {"checklist.selected": "5,8"}
 
     again = open_checklist(user, first="checklist.again")
     assert checked(again) == [5, 8]
     assert checked(toggle(user, again, 5)) == [8]
-    assert stored(data_dir, user) == {"checklist.selected": "8"}
+    assert stored(data_dir, user, "checklist.") == {"checklist.selected": "8"}
 
     mark = user.mark()
     user.press("checklist:done", again)
@@ -153,7 +120,7 @@ def test_typing_or_a_sticker_asks_for_the_buttons(
         mark = user.mark()
         send()
         assert user.wait_reply(mark).html == t("common.expect_buttons")
-    assert stored(data_dir, user) == {}
+    assert stored(data_dir, user, "checklist.") == {}
 
 
 def test_a_button_from_an_older_list_is_out_of_date(
@@ -167,7 +134,7 @@ def test_a_button_from_an_older_list_is_out_of_date(
     assert user.wait_callback_answer(callback).text == t("errors.stale_button")
     callback = user.press("checklist:done", old)
     assert user.wait_callback_answer(callback).text == t("errors.stale_button")
-    assert stored(data_dir, user) == {}
+    assert stored(data_dir, user, "checklist.") == {}
 
     # Outside the section, the list's buttons are out of date too.
     mark = user.mark()
@@ -175,7 +142,7 @@ def test_a_button_from_an_older_list_is_out_of_date(
     user.wait_for(lambda m: m.html == t("menu.title"), after=mark)
     callback = user.press(TOGGLE.format(3), new)
     assert user.wait_callback_answer(callback).text == t("errors.stale_button")
-    assert stored(data_dir, user) == {}
+    assert stored(data_dir, user, "checklist.") == {}
 
 
 def test_a_restart_keeps_the_place_and_the_choices(
@@ -188,7 +155,7 @@ def test_a_restart_keeps_the_place_and_the_choices(
     bot.start().wait_ready()
 
     assert checked(toggle(user, statements, 6)) == [1, 6]
-    assert stored(data_dir, user) == {"checklist.selected": "1,6"}
+    assert stored(data_dir, user, "checklist.") == {"checklist.selected": "1,6"}
     mark = user.mark()
     user.send("done")
     assert user.wait_reply(mark).html == t("common.expect_buttons")

@@ -3,38 +3,17 @@ replaceable by the deployer; answers are stored as given, never judged."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 from conversations.content import t
 from tests.botproc import BotProcess
 from tests.conftest import BotFactory
-from tests.e2e.helpers import begin, stored
-from tests.fake_telegram import BotMessage, FakeUser
+from tests.e2e.helpers import begin, news, reply, stored
+from tests.fake_telegram import FakeUser
 
 OWN_TEXT = """<b>Our practice</b>
 
 Call us on 0123 456 789 (24 hours), or 112 in an emergency. <i>You are not alone.</i>"""
-
-
-def news(user: FakeUser, act: Callable[[], object], count: int = 1) -> list[BotMessage]:
-    """Does something and returns the next `count` new bot messages."""
-    mark = user.mark()
-    act()
-
-    def probe() -> list[BotMessage] | None:
-        found = [e for e in user.events(mark) if e.event == "new"]
-        return found[:count] if len(found) >= count else None
-
-    found = user.fake.world.wait_until(probe, 15.0)
-    if found is None:
-        raise AssertionError(f"expected {count} new bot messages\n{user.dump()}")
-    return found
-
-
-def reply(user: FakeUser, act: Callable[[], object]) -> BotMessage:
-    """Does something and returns the next new bot message."""
-    return news(user, act)[0]
 
 
 def test_crisis_works_before_consent_and_stores_nothing(

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 import sqlite3
-from collections.abc import Callable
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -15,7 +14,7 @@ import pytest
 from conversations.content import Html, t
 from conversations.review import status_lines
 from tests.botproc import BotProcess
-from tests.e2e.helpers import begin, stored
+from tests.e2e.helpers import begin, news, reply, stored
 from tests.fake_telegram import BotMessage, FakeUser
 
 CANARY = "canary-41d9-violet-otter-hums"
@@ -30,26 +29,6 @@ ASK_BUTTONS = [t("delete.yes_button"), t("delete.no_button")]
 
 
 # Talking to the bot ---------------------------------------------------------------------------
-
-
-def news(user: FakeUser, act: Callable[[], object], count: int = 1) -> list[BotMessage]:
-    """Does something and returns the next `count` new bot messages (edits left out)."""
-    mark = user.mark()
-    act()
-
-    def probe() -> list[BotMessage] | None:
-        found = [e for e in user.events(mark) if e.event == "new"]
-        return found[:count] if len(found) >= count else None
-
-    found = user.fake.world.wait_until(probe, 15.0)
-    if found is None:
-        raise AssertionError(f"expected {count} new bot messages\n{user.dump()}")
-    return found
-
-
-def reply(user: FakeUser, act: Callable[[], object]) -> BotMessage:
-    """Does something and returns the next new bot message."""
-    return news(user, act)[0]
 
 
 def ask_delete(user: FakeUser) -> BotMessage:

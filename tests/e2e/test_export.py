@@ -20,7 +20,7 @@ from storage import Store
 from storage.export import FORMAT, VERSION, gather
 from tests.botproc import BotProcess
 from tests.conftest import BotFactory
-from tests.e2e.helpers import begin, with_store
+from tests.e2e.helpers import begin, today, with_store
 from tests.fake_telegram import BotMessage, FakeTelegram, FakeUser
 
 TIMEOUT = 30.0
@@ -44,11 +44,6 @@ ENTRIES = [
     ("-2 hours of sleep", 4, 5, "+1 for the tea"),
 ]
 DRAFT_TOPIC = "half-written"
-
-
-def today() -> dt.date:
-    """Today for a person without a time zone (the bot then uses UTC)."""
-    return dt.datetime.now(dt.UTC).date()
 
 
 def step(user: FakeUser, act: Callable[[], object]) -> BotMessage:

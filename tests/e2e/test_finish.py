@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from pathlib import Path
 
 import pytest
 
 from conversations.content import t
-from storage import Cipher, Database, Store
-from storage.crypto import decode_key
+from storage import Store
 from tests.botproc import BotProcess
+from tests.e2e.helpers import begin, new_messages, stored, with_store
 from tests.fake_telegram import BotMessage, FakeUser
 
 TRUST = "finish.trust"
@@ -19,41 +18,6 @@ SURPRISE = "finish.surprise"
 DETAIL = "finish.surprise_detail"
 HELPFUL = "finish.helpful"
 OFFERED = "finish.offered"
-
-
-def begin(user: FakeUser) -> None:
-    """/start, "I agree", and wait for the menu."""
-    mark = user.mark()
-    user.command("start")
-    user.wait_for(lambda m: m.has_button(t("start.agree_button")), after=mark)
-    user.press(t("start.agree_button"))
-    user.wait_for(lambda m: m.html == t("start.agreed"), after=mark)
-
-
-def store_of(data_dir: Path) -> tuple[Database, Store]:
-    """The bot's own database and key, opened from the test."""
-    database = Database(f"sqlite+aiosqlite:///{data_dir / 'bot.sqlite3'}")
-    key = decode_key((data_dir / "encryption.key").read_text())
-    return database, Store(database, Cipher(key))
-
-
-def stored(data_dir: Path, user: FakeUser) -> dict[str, str | None]:
-    """The person's /finish answers as the bot stored them (None: skipped)."""
-
-    async def read() -> dict[str, str | None]:
-        database, store = store_of(data_dir)
-        try:
-            answers = await store.answers(user.user_id, "finish.")
-            return {name: value.text for name, value in answers.items()}
-        finally:
-            await database.dispose()
-
-    return asyncio.run(read())
-
-
-def new_messages(user: FakeUser, mark: int) -> list[BotMessage]:
-    """Messages the bot sent after a mark (edits left out)."""
-    return [e for e in user.events(mark) if e.event == "new"]
 
 
 def reply_to(user: FakeUser, act: object, key: str) -> BotMessage:
@@ -103,7 +67,7 @@ def test_every_part_answered(bot: BotProcess, user: FakeUser, data_dir: Path) ->
         t("common.not_now"),
     ]
     reply_to(user, lambda: user.press("8", helpful), "finish.done")
-    assert stored(data_dir, user) == {
+    assert stored(data_dir, user, "finish.") == {
         TRUST: "Mostly <yes>, she listens.",
         SURPRISE: "yes",
         DETAIL: "How much the chart showed me.",
@@ -122,7 +86,7 @@ def test_no_surprise_goes_straight_to_the_rating_which_can_be_typed(
     surprise = reply_to(user, lambda: user.send("Yes."), "finish.surprise_prompt")
     reply_to(user, lambda: user.press(t("finish.no"), surprise), "finish.helpful_prompt")
     reply_to(user, lambda: user.send(" 10 "), "finish.done")
-    assert stored(data_dir, user) == {TRUST: "Yes.", SURPRISE: "no", HELPFUL: "10"}
+    assert stored(data_dir, user, "finish.") == {TRUST: "Yes.", SURPRISE: "no", HELPFUL: "10"}
 
 
 def test_skipped_parts_can_be_answered_later(
@@ -137,7 +101,7 @@ def test_skipped_parts_can_be_answered_later(
     done = user.wait_for(lambda m: m.event == "new", after=mark)
     assert done.html == t("finish.done_with_skips", count=3)
     assert t("common.skipped") in [a.text for a in user.callback_answers()]
-    assert stored(data_dir, user) == {TRUST: None, SURPRISE: None, HELPFUL: None}
+    assert stored(data_dir, user, "finish.") == {TRUST: None, SURPRISE: None, HELPFUL: None}
 
     choice = reply_to(user, lambda: user.command("finish"), "finish.revisit")
     reply_to(user, lambda: user.press(t("finish.revisit_button"), choice), "finish.trust_prompt")
@@ -145,7 +109,7 @@ def test_skipped_parts_can_be_answered_later(
     reply_to(user, lambda: user.press(t("finish.yes"), surprise), "finish.detail_prompt")
     helpful = reply_to(user, lambda: user.send("That it changed."), "finish.helpful_prompt")
     reply_to(user, lambda: user.press("3", helpful), "finish.done")
-    assert stored(data_dir, user) == {
+    assert stored(data_dir, user, "finish.") == {
         TRUST: "Not yet.",
         SURPRISE: "yes",
         DETAIL: "That it changed.",
@@ -166,11 +130,11 @@ def test_a_bad_rating_gets_a_kind_word_and_the_prompt_again(
         send()
         replies = user.wait_replies(mark, 2)
         assert [m.html for m in replies] == [t("finish.bad_rating"), t("finish.helpful_prompt")]
-    assert HELPFUL not in stored(data_dir, user)
+    assert HELPFUL not in stored(data_dir, user, "finish.")
     mark = user.mark()
     user.send("7")
     assert user.wait_reply(mark).html == t("finish.done_with_skips", count=2)
-    assert stored(data_dir, user)[HELPFUL] == "7"
+    assert stored(data_dir, user, "finish.")[HELPFUL] == "7"
 
 
 def test_wrong_kinds_of_answer(bot: BotProcess, user: FakeUser, data_dir: Path) -> None:
@@ -180,12 +144,12 @@ def test_wrong_kinds_of_answer(bot: BotProcess, user: FakeUser, data_dir: Path) 
     user.send_sticker()
     replies = user.wait_replies(mark, 2)
     assert [m.html for m in replies] == [t("common.expect_text"), t("finish.trust_prompt")]
-    assert stored(data_dir, user) == {}
+    assert stored(data_dir, user, "finish.") == {}
 
     reply_to(user, lambda: user.send("Somewhat."), "finish.surprise_prompt")
     reply_to(user, lambda: user.send("yes"), "common.expect_buttons")
     reply_to(user, user.send_voice, "common.expect_buttons")
-    assert stored(data_dir, user) == {TRUST: "Somewhat."}
+    assert stored(data_dir, user, "finish.") == {TRUST: "Somewhat."}
 
 
 def test_not_now_then_continue_or_start_over(
@@ -197,7 +161,7 @@ def test_not_now_then_continue_or_start_over(
     reply_to(user, lambda: user.press(t("common.not_now"), surprise), "common.later")
     # The section is left: a message is no longer taken as an answer.
     reply_to(user, lambda: user.send("hello"), "errors.not_understood")
-    assert stored(data_dir, user) == {TRUST: "I think so."}
+    assert stored(data_dir, user, "finish.") == {TRUST: "I think so."}
 
     choice = reply_to(user, lambda: user.command("finish"), "finish.resume")
     assert choice.button_labels == [
@@ -212,7 +176,7 @@ def test_not_now_then_continue_or_start_over(
 
     choice = reply_to(user, lambda: user.command("finish"), "finish.resume")
     reply_to(user, lambda: user.press(t("common.start_over"), choice), "finish.trust_prompt")
-    assert stored(data_dir, user) == {}
+    assert stored(data_dir, user, "finish.") == {}
 
 
 def test_a_button_from_an_earlier_prompt_is_out_of_date(
@@ -226,7 +190,7 @@ def test_a_button_from_an_earlier_prompt_is_out_of_date(
     callback = user.press(t("common.not_now"), trust)
     # Not now still works from any prompt of this section: it only leaves.
     assert user.wait_callback_answer(callback).text is None
-    assert stored(data_dir, user) == {TRUST: "Yes, mostly."}
+    assert stored(data_dir, user, "finish.") == {TRUST: "Yes, mostly."}
 
 
 def test_a_restart_takes_the_next_message_as_the_answer(
@@ -239,7 +203,7 @@ def test_a_restart_takes_the_next_message_as_the_answer(
     bot.kill()
     bot.start().wait_ready()
     reply_to(user, lambda: user.send("How slowly trust grew."), "finish.helpful_prompt")
-    assert stored(data_dir, user) == {
+    assert stored(data_dir, user, "finish.") == {
         TRUST: "Yes.",
         SURPRISE: "yes",
         DETAIL: "How slowly trust grew.",
@@ -282,12 +246,12 @@ def test_finish_is_offered_once_when_twelve_weeks_have_passed(
     begin(user)
     today = dt.datetime.now(dt.UTC).date()
     assert offers(log_session(user, today - dt.timedelta(weeks=12) + dt.timedelta(days=2))) == []
-    assert OFFERED not in stored(data_dir, user)
+    assert OFFERED not in stored(data_dir, user, "finish.")
 
     offered = offers(log_session(user, today - dt.timedelta(weeks=12, days=1)))
     assert len(offered) == 1
     assert offered[0].buttons == [[(t("finish.offer_button"), "menu:finish")]]
-    assert stored(data_dir, user) == {OFFERED: "1"}
+    assert stored(data_dir, user, "finish.") == {OFFERED: "1"}
 
     assert offers(log_session(user, today)) == []
 
@@ -296,7 +260,7 @@ def test_finish_is_offered_once_when_twelve_weeks_have_passed(
     reply_to(user, lambda: user.send("Yes."), "finish.surprise_prompt")
     choice = reply_to(user, lambda: user.command("finish"), "finish.resume")
     reply_to(user, lambda: user.press(t("common.start_over"), choice), "finish.trust_prompt")
-    assert stored(data_dir, user) == {OFFERED: "1"}
+    assert stored(data_dir, user, "finish.") == {OFFERED: "1"}
 
 
 def test_finish_is_offered_after_the_twelfth_session(
@@ -305,20 +269,16 @@ def test_finish_is_offered_after_the_twelfth_session(
     begin(user)
     today = dt.datetime.now(dt.UTC).date()
 
-    async def seed() -> None:
-        database, store = store_of(data_dir)
-        try:
-            async with store.unit(user.user_id) as unit:
-                for back in range(1, 11):
-                    uid = await unit.new_session_entry(today - dt.timedelta(days=back))
-                    await unit.update_session_entry(uid, trust=5, complete=True)
-        finally:
-            await database.dispose()
+    async def seed(store: Store) -> None:
+        async with store.unit(user.user_id) as unit:
+            for back in range(1, 11):
+                uid = await unit.new_session_entry(today - dt.timedelta(days=back))
+                await unit.update_session_entry(uid, trust=5, complete=True)
 
-    asyncio.run(seed())  # ten sessions in the last ten days
+    with_store(data_dir, seed)  # ten sessions in the last ten days
     assert offers(log_session(user, today)) == []  # the eleventh
     assert len(offers(log_session(user, today))) == 1  # the twelfth
-    assert stored(data_dir, user) == {OFFERED: "1"}
+    assert stored(data_dir, user, "finish.") == {OFFERED: "1"}
 
 
 def test_no_offer_once_finish_was_begun(bot: BotProcess, user: FakeUser, data_dir: Path) -> None:
@@ -328,4 +288,4 @@ def test_no_offer_once_finish_was_begun(bot: BotProcess, user: FakeUser, data_di
     reply_to(user, lambda: user.command("menu"), "menu.title")
     today = dt.datetime.now(dt.UTC).date()
     assert offers(log_session(user, today - dt.timedelta(weeks=13))) == []
-    assert OFFERED not in stored(data_dir, user)
+    assert OFFERED not in stored(data_dir, user, "finish.")

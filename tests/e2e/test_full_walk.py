@@ -15,9 +15,8 @@ from typing import NamedTuple
 
 from conversations.content import escape, items, t
 from conversations.log import show_date
-from storage.repository import SessionRow
 from tests.botproc import BotProcess
-from tests.e2e.helpers import stored, with_store
+from tests.e2e.helpers import back_home, chart, checked, fields, stored, today, until
 from tests.fake_telegram import BotMessage, FakeUser, parse_html
 
 TIMEOUT = 30.0
@@ -43,11 +42,6 @@ MARKED = (2, 6)  # tips marked "I'll try this"
 FINISH_TRUST = "Mostly yes — she <i>listens</i> & remembers 💬"
 FINISH_DETAIL = "How the numbers rose: 4 → 9 📈"
 HELPFUL = "8"
-
-
-def today() -> dt.date:
-    """Today for a person without a time zone (the bot then uses UTC)."""
-    return dt.datetime.now(dt.UTC).date()
 
 
 # Reading what the person saw ----------------------------------------------------------------------
@@ -84,16 +78,7 @@ def lines_of(messages: list[BotMessage]) -> list[str]:
 
 def act(user: FakeUser, do: Callable[[], object], done: Done) -> list[BotMessage]:
     """Does something; returns the new bot messages up to the first one that is `done`."""
-    mark = user.mark()
-    do()
-    user.wait_for(lambda m: m.event == "new" and done(m), after=mark, timeout=TIMEOUT)
-    found: list[BotMessage] = []
-    for event in user.events(mark):
-        if event.event == "new":
-            found.append(event)
-            if done(event):
-                break
-    return found
+    return until(user, do, done, timeout=TIMEOUT)
 
 
 def edited(user: FakeUser, do: Callable[[], object], message: BotMessage) -> BotMessage:
@@ -110,14 +95,6 @@ def edited(user: FakeUser, do: Callable[[], object], message: BotMessage) -> Bot
 def is_html(key: str) -> Done:
     """Whether a message is exactly one content text."""
     return lambda m: m.html == t(key)
-
-
-def has_data(data: str) -> Done:
-    """Whether a message has a button with this callback data."""
-    return lambda m: any(d == data for row in m.buttons for _, d in row)
-
-
-back_home = has_data("review:home")
 
 
 # Start --------------------------------------------------------------------------------------------
@@ -165,16 +142,6 @@ def walk_learn(user: FakeUser, data_dir: Path) -> None:
 
 
 # 2. Are you holding back? -------------------------------------------------------------------------
-
-
-def checked(message: BotMessage) -> list[int]:
-    """Statement numbers whose button carries a check mark."""
-    return [
-        int(data.rsplit(":", 1)[1])
-        for row in message.buttons
-        for label, data in row
-        if data.startswith("checklist:toggle:") and label.startswith("✅")
-    ]
 
 
 def walk_checklist(user: FakeUser, data_dir: Path) -> None:
@@ -410,17 +377,7 @@ def walk_log(user: FakeUser, data_dir: Path) -> None:
             role=session.role,
         )
         assert confirmation.text == plain(summary)  # what was typed, shown as typed
-    assert chart(data_dir, user) == expected_chart()
-
-
-def chart(data_dir: Path, user: FakeUser) -> list[tuple[object, ...]]:
-    """The person's chart rows as stored (drafts included), oldest first, without ids."""
-
-    def fields(row: SessionRow) -> tuple[object, ...]:
-        return (row.session_date, row.topic, row.trust, row.safety, row.role, row.complete)
-
-    rows = with_store(data_dir, lambda store: store.sessions(user.user_id, drafts=True))
-    return [fields(row) for row in rows]
+    assert [fields(r) for r in chart(data_dir, user)] == expected_chart()
 
 
 def expected_chart() -> list[tuple[object, ...]]:
@@ -591,7 +548,7 @@ def test_a_new_person_walks_the_whole_worksheet_and_finds_every_answer_after_a_r
         **{f"reflect.{key}": answer for key, answer in REFLECT.items()},
         **finish_answers(),
     }
-    assert chart(data_dir, user) == expected_chart()
+    assert [fields(r) for r in chart(data_dir, user)] == expected_chart()
 
     # Checked last so that a wrong heading doesn't hide the rest of the walk: each reflection
     # prompt is headed with its question number in the worksheet (q6.1-q6.3 are all "6").

@@ -14,20 +14,14 @@ from pathlib import Path
 
 from conversations.content import items, t
 from conversations.log import show_date
-from storage.repository import SessionRow
 from tests.botproc import BotProcess
-from tests.e2e.helpers import begin, stored, with_store
+from tests.e2e.helpers import begin, chart, fields, new_messages, stored, today
 from tests.fake_telegram import BotMessage, FakeTelegram, FakeUser
 
 TIMEOUT = 60.0
 PROMPTS = items("reflect.prompts")
 KEYS = [f"reflect.{item['key']}" for item in PROMPTS]
 LOG_STEPS = ["log.topic_prompt", "log.trust_prompt", "log.safety_prompt", "log.role_prompt"]
-
-
-def today() -> dt.date:
-    """Today for a person without a time zone (the bot then uses UTC)."""
-    return dt.datetime.now(dt.UTC).date()
 
 
 # Reading the chats ----------------------------------------------------------------------------
@@ -42,11 +36,6 @@ def asks(index: int) -> Callable[[BotMessage], bool]:
 def is_html(html: str) -> Callable[[BotMessage], bool]:
     """Whether a message is new and exactly this HTML."""
     return lambda m: m.event == "new" and m.html == html
-
-
-def new_messages(user: FakeUser, mark: int) -> list[BotMessage]:
-    """The bot's new messages in a person's chat after a mark (edits left out)."""
-    return [event for event in user.events(mark) if event.event == "new"]
 
 
 def wait(user: FakeUser, done: Callable[[BotMessage], bool], mark: int) -> BotMessage:
@@ -82,16 +71,6 @@ def answer_rows(data_dir: Path) -> list[tuple[int, str]]:
             " WHERE answer.key LIKE 'reflect.%'"
         ).fetchall()
     return [(int(telegram_id), str(key)) for telegram_id, key in rows]
-
-
-def chart(data_dir: Path, user: FakeUser) -> list[tuple[object, ...]]:
-    """A person's chart rows (drafts included), oldest first, without their ids."""
-
-    def fields(row: SessionRow) -> tuple[object, ...]:
-        return (row.session_date, row.topic, row.trust, row.safety, row.role, row.complete)
-
-    rows = with_store(data_dir, lambda store: store.sessions(user.user_id, drafts=True))
-    return [fields(row) for row in rows]
 
 
 # /log's words for one entry -------------------------------------------------------------------
@@ -240,7 +219,7 @@ def test_two_people_reflect_and_log_at_the_same_moment(
             [(days[person], *typed[person], True), (days2[person], *tapped[person], True)],
             key=lambda row: row[0],
         )
-        assert chart(data_dir, person) == rows
+        assert [fields(r) for r in chart(data_dir, person)] == rows
 
     # Nothing one person typed ever reached the other's chat.
     def words_of(person: FakeUser) -> list[str]:

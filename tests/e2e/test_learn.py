@@ -2,41 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from conversations.content import items, t
-from storage import Cipher, Database, Store
-from storage.crypto import decode_key
 from tests.botproc import BotProcess
+from tests.e2e.helpers import begin, current_message, stored
 from tests.fake_telegram import BotMessage, FakeUser
 
 PAGES = items("learn.pages")
 COUNT = len(PAGES)
-
-
-def begin(user: FakeUser) -> None:
-    """/start, "I agree", and wait for the menu."""
-    mark = user.mark()
-    user.command("start")
-    user.wait_for(lambda m: m.has_button(t("start.agree_button")), after=mark)
-    user.press(t("start.agree_button"))
-    user.wait_for(lambda m: m.html == t("start.agreed"), after=mark)
-
-
-def stored(data_dir: Path, user: FakeUser, prefix: str = "learn.") -> dict[str, str | None]:
-    """The person's answers as the bot stored them (decrypted with the bot's key)."""
-
-    async def read() -> dict[str, str | None]:
-        database = Database(f"sqlite+aiosqlite:///{data_dir / 'bot.sqlite3'}")
-        try:
-            key = decode_key((data_dir / "encryption.key").read_text())
-            answers = await Store(database, Cipher(key)).answers(user.user_id, prefix)
-            return {name: value.text for name, value in answers.items()}
-        finally:
-            await database.dispose()
-
-    return asyncio.run(read())
 
 
 def page_text(number: int) -> str:
@@ -66,11 +40,6 @@ def to_page(user: FakeUser, message: BotMessage, number: int) -> BotMessage:
     return message
 
 
-def current_message(user: FakeUser, message_id: int) -> BotMessage:
-    """The present state of one bot message."""
-    return next(m for m in user.messages() if m.message_id == message_id)
-
-
 def test_pages_turn_in_place_and_the_end_is_stored(
     bot: BotProcess, user: FakeUser, data_dir: Path
 ) -> None:
@@ -84,18 +53,18 @@ def test_pages_turn_in_place_and_the_end_is_stored(
     assert second.html == page_text(2)
     assert second.button_labels == [t("common.back"), t("common.next"), t("common.not_now")]
     assert turn(user, second, "back", 2).html == page_text(1)
-    assert stored(data_dir, user) == {}
+    assert stored(data_dir, user, "learn.") == {}
 
     last = to_page(user, first, COUNT)
     assert [e for e in user.events(mark) if e.event == "new"] == []  # all edits of one message
     assert last.button_labels == [t("common.back"), t("common.done"), t("common.not_now")]
-    assert stored(data_dir, user) == {"learn.done": "1"}
+    assert stored(data_dir, user, "learn.") == {"learn.done": "1"}
 
     mark = user.mark()
     user.press(t("common.done"), last)
     user.wait_for(lambda m: m.html == t("learn.closing"), after=mark)
     assert current_message(user, last.message_id).buttons == []
-    assert stored(data_dir, user) == {"learn.done": "1"}
+    assert stored(data_dir, user, "learn.") == {"learn.done": "1"}
 
     # Read to the end: the next visit starts from the first page again.
     assert open_learn(user).html == page_text(1)
@@ -111,7 +80,7 @@ def test_not_now_keeps_the_page_for_next_time(
     user.press(t("common.not_now"), page)
     user.wait_for(lambda m: m.html == t("learn.later"), after=mark)
     assert current_message(user, page.message_id).buttons == []
-    assert stored(data_dir, user) == {}
+    assert stored(data_dir, user, "learn.") == {}
 
     mark = user.mark()
     user.command("learn")
@@ -180,7 +149,7 @@ def test_messages_while_reading_point_to_the_buttons(
         send()
         assert user.wait_reply(mark).html == t("common.expect_buttons")
     assert turn(user, page, "next", 1).html == page_text(2)
-    assert stored(data_dir, user) == {}
+    assert stored(data_dir, user, "learn.") == {}
 
 
 def test_restart_keeps_the_page(bot: BotProcess, user: FakeUser, data_dir: Path) -> None:
@@ -190,4 +159,4 @@ def test_restart_keeps_the_page(bot: BotProcess, user: FakeUser, data_dir: Path)
     bot.start().wait_ready()
     last = turn(user, page, "next", COUNT - 1)
     assert last.html == page_text(COUNT)
-    assert stored(data_dir, user) == {"learn.done": "1"}
+    assert stored(data_dir, user, "learn.") == {"learn.done": "1"}

@@ -2,65 +2,28 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 import urllib.request
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TypeVar
 
 from sqlalchemy import update
 
 from conversations.content import t
 from conversations.log import confirmation, local_today, show_date
-from storage import Cipher, Database, Store
-from storage.crypto import decode_key
+from storage import Store
 from storage.models import Person
-from storage.repository import ConversationPosition, SessionRow
+from storage.repository import ConversationPosition
 from tests.botproc import BotProcess
+from tests.e2e.helpers import begin, chart, fields, news, reply, today, with_store
 from tests.fake_telegram import BotMessage, FakeTelegram, FakeUser
 
 SKIP_AND_LATER = [t("common.skip"), t("common.not_now")]
 RATINGS = [str(n) for n in range(1, 11)]
 BAD_RATINGS = ["11", "0", "seven", "7.5", "٧"]
-T = TypeVar("T")
-
-
-def begin(user: FakeUser) -> None:
-    """/start, "I agree", and wait for the menu."""
-    mark = user.mark()
-    user.command("start")
-    user.wait_for(lambda m: m.has_button(t("start.agree_button")), after=mark)
-    user.press(t("start.agree_button"))
-    user.wait_for(lambda m: m.html == t("start.agreed"), after=mark)
-
-
-def today() -> dt.date:
-    """Today for a person without a time zone (the bot then uses UTC)."""
-    return dt.datetime.now(dt.UTC).date()
 
 
 # Reading what the bot stored ------------------------------------------------------------------
-
-
-def with_store(data_dir: Path, work: Callable[[Store], Awaitable[T]]) -> T:
-    """Runs a coroutine function on the bot's own database, with its key."""
-
-    async def run() -> T:
-        database = Database(f"sqlite+aiosqlite:///{data_dir / 'bot.sqlite3'}")
-        key = decode_key((data_dir / "encryption.key").read_text())
-        try:
-            return await work(Store(database, Cipher(key)))
-        finally:
-            await database.dispose()
-
-    return asyncio.run(run())
-
-
-def chart(data_dir: Path, user: FakeUser) -> list[SessionRow]:
-    """Every session chart row of the person, drafts included."""
-    return with_store(data_dir, lambda store: store.sessions(user.user_id, drafts=True))
 
 
 def position(data_dir: Path, user: FakeUser) -> ConversationPosition | None:
@@ -68,32 +31,7 @@ def position(data_dir: Path, user: FakeUser) -> ConversationPosition | None:
     return with_store(data_dir, lambda store: store.position(user.user_id, "log"))
 
 
-def fields(row: SessionRow) -> tuple[object, ...]:
-    """A row without its id."""
-    return (row.session_date, row.topic, row.trust, row.safety, row.role, row.complete)
-
-
 # Talking to the bot ---------------------------------------------------------------------------
-
-
-def news(user: FakeUser, act: Callable[[], object], count: int = 1) -> list[BotMessage]:
-    """Does something and returns the next `count` new bot messages (edits left out)."""
-    mark = user.mark()
-    act()
-
-    def probe() -> list[BotMessage] | None:
-        found = [e for e in user.events(mark) if e.event == "new"]
-        return found[:count] if len(found) >= count else None
-
-    found = user.fake.world.wait_until(probe, 15.0)
-    if found is None:
-        raise AssertionError(f"expected {count} new bot messages\n{user.dump()}")
-    return found
-
-
-def reply(user: FakeUser, act: Callable[[], object]) -> BotMessage:
-    """Does something and returns the next new bot message."""
-    return news(user, act)[0]
 
 
 def open_log(user: FakeUser, *, first: bool = False) -> BotMessage:

@@ -2,70 +2,33 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TypeVar
 
 from conversations.content import escape, items, t
 from conversations.log import show_date
 from conversations.review import short_prompt
-from storage import Cipher, Database, Store
-from storage.crypto import decode_key
-from storage.repository import SessionRow
+from storage import Store
 from tests.botproc import BotProcess
+from tests.e2e.helpers import (
+    back_home,
+    begin,
+    chart,
+    has_data,
+    reply,
+    stored,
+    today,
+    until,
+    with_store,
+)
 from tests.fake_telegram import BotMessage, FakeUser
 from tests.fake_telegram.html_parser import utf16_len
 
-T = TypeVar("T")
 STALE = t("errors.stale_button")
 PROMPTS = {f"reflect.{p['key']}": p["text"] for p in items("reflect.prompts")}
 
 
-def begin(user: FakeUser) -> None:
-    """/start, "I agree", and wait for the menu."""
-    mark = user.mark()
-    user.command("start")
-    user.wait_for(lambda m: m.has_button(t("start.agree_button")), after=mark)
-    user.press(t("start.agree_button"))
-    user.wait_for(lambda m: m.html == t("start.agreed"), after=mark)
-
-
-def today() -> dt.date:
-    """Today for a person without a time zone (the bot then uses UTC)."""
-    return dt.datetime.now(dt.UTC).date()
-
-
 # The bot's own database ------------------------------------------------------------------------
-
-
-def with_store(data_dir: Path, work: Callable[[Store], Awaitable[T]]) -> T:
-    """Runs a coroutine function on the bot's database, with the key the bot generated."""
-
-    async def run() -> T:
-        database = Database(f"sqlite+aiosqlite:///{data_dir / 'bot.sqlite3'}")
-        key = decode_key((data_dir / "encryption.key").read_text())
-        try:
-            return await work(Store(database, Cipher(key)))
-        finally:
-            await database.dispose()
-
-    return asyncio.run(run())
-
-
-def stored(data_dir: Path, user: FakeUser, prefix: str = "") -> dict[str, str | None]:
-    """The person's answers as stored (None: skipped)."""
-
-    async def read(store: Store) -> dict[str, str | None]:
-        return {k: v.text for k, v in (await store.answers(user.user_id, prefix)).items()}
-
-    return with_store(data_dir, read)
-
-
-def chart(data_dir: Path, user: FakeUser) -> list[SessionRow]:
-    """The person's session chart rows, drafts included."""
-    return with_store(data_dir, lambda store: store.sessions(user.user_id, drafts=True))
 
 
 def add_sessions(data_dir: Path, user: FakeUser, days: list[dt.date]) -> list[str]:
@@ -86,35 +49,6 @@ def add_sessions(data_dir: Path, user: FakeUser, days: list[dt.date]) -> list[st
 
 
 # Talking to the bot ----------------------------------------------------------------------------
-
-
-def until(user: FakeUser, act: Callable[[], object], done: Callable[[BotMessage], bool]) -> list:
-    """Does something; returns the new bot messages up to the first one that is `done`."""
-    mark = user.mark()
-    act()
-    user.wait_for(lambda m: m.event == "new" and done(m), after=mark)
-    found: list[BotMessage] = []
-    for event in user.events(mark):
-        if event.event == "new":
-            found.append(event)
-            if done(event):
-                break
-    return found
-
-
-def reply(user: FakeUser, act: Callable[[], object]) -> BotMessage:
-    """Does something and returns the next new bot message."""
-    return until(user, act, lambda m: True)[0]
-
-
-def has_data(data: str) -> Callable[[BotMessage], bool]:
-    """Whether a message has a button with this callback data."""
-    return lambda m: any(d == data for row in m.buttons for _, d in row)
-
-
-def back_home(message: BotMessage) -> bool:
-    """The last message of a view carries the way back to the overview."""
-    return has_data("review:home")(message)
 
 
 def buttons(messages: list[BotMessage]) -> list[str]:

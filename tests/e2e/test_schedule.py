@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -15,10 +14,9 @@ from conversations.content import Html, items, t
 from conversations.schedule import show_date, show_when, zone_label
 from storage.repository import PersonInfo, ScheduleInfo
 from tests.botproc import BotProcess
-from tests.e2e.helpers import begin, with_store
+from tests.e2e.helpers import BERLIN, begin, news, reply, soon, with_store
 from tests.fake_telegram import BotMessage, FakeTelegram, FakeUser
 
-BERLIN = ZoneInfo("Europe/Berlin")
 NOT_NOW = t("common.not_now")
 LIST_BUTTONS = [
     t("schedule.add_weekly"),
@@ -73,26 +71,6 @@ def local_today(zone: ZoneInfo = BERLIN) -> dt.date:
 
 
 # Talking to the bot ---------------------------------------------------------------------------
-
-
-def news(user: FakeUser, act: Callable[[], object], count: int = 1) -> list[BotMessage]:
-    """Does something and returns the next `count` new bot messages (edits left out)."""
-    mark = user.mark()
-    act()
-
-    def probe() -> list[BotMessage] | None:
-        found = [e for e in user.events(mark) if e.event == "new"]
-        return found[:count] if len(found) >= count else None
-
-    found = user.fake.world.wait_until(probe, 15.0)
-    if found is None:
-        raise AssertionError(f"expected {count} new bot messages\n{user.dump()}")
-    return found
-
-
-def reply(user: FakeUser, act: Callable[[], object]) -> BotMessage:
-    """Does something and returns the next new bot message."""
-    return news(user, act)[0]
 
 
 def zone_prompt(first: bool = False) -> Html:
@@ -412,15 +390,6 @@ def test_an_old_list_button_is_out_of_date(bot: BotProcess, user: FakeUser, data
 
 
 # The reminders themselves ---------------------------------------------------------------------
-
-
-def soon() -> dt.datetime:
-    """The first whole minute 30 s away or more, in Berlin (skips the test across midnight)."""
-    now = dt.datetime.now(BERLIN)
-    start = (now + dt.timedelta(seconds=90)).replace(second=0, microsecond=0)
-    if start.date() != now.date():
-        pytest.skip("the next minute is tomorrow in Berlin")
-    return start
 
 
 def plan_once(user: FakeUser, start: dt.datetime) -> None:

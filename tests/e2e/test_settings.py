@@ -9,17 +9,14 @@ from zoneinfo import ZoneInfo
 from conversations.content import Html, t
 from conversations.schedule import zone_label
 from tests.botproc import BotProcess
-from tests.e2e.helpers import begin, with_store
+from tests.e2e.helpers import BERLIN, begin, news, reply, with_store
 from tests.e2e.test_schedule import (
-    BERLIN,
     add_weekly,
     confirms_zone,
     expected_due,
     first_schedule,
     local_today,
-    news,
     person,
-    reply,
     schedules,
     weekdays_from,
     zone_prompt,

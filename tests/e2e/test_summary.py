@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import struct
-from zoneinfo import ZoneInfo
-
-import pytest
 
 from conversations.content import t
 from tests.botproc import BotProcess
-from tests.e2e.helpers import begin
+from tests.e2e.helpers import begin, soon
 from tests.fake_telegram import FakeTelegram, FakeUser
 
 
@@ -87,18 +84,6 @@ def test_a_week_without_entries_gets_a_kind_word_and_a_log_button(
     mark = user.mark()
     user.press(t("summary.log_button"))
     assert user.wait_for(lambda m: m.has_button(t("log.today_button")), after=mark)
-
-
-BERLIN = ZoneInfo("Europe/Berlin")
-
-
-def soon() -> dt.datetime:
-    """The first whole minute 30 s away or more, in Berlin (skips the test across midnight)."""
-    now = dt.datetime.now(BERLIN)
-    start = (now + dt.timedelta(seconds=90)).replace(second=0, microsecond=0)
-    if start.date() != now.date():
-        pytest.skip("the next minute is tomorrow in Berlin")
-    return start
 
 
 def press_until(user: FakeUser, label: str, wanted: str) -> None:

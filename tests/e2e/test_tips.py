@@ -2,41 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from conversations.content import items, t
-from storage import Cipher, Database, Store
-from storage.crypto import decode_key
 from tests.botproc import BotProcess
+from tests.e2e.helpers import begin, current_message, stored
 from tests.fake_telegram import BotMessage, FakeUser
 
 TIPS = items("tips.list")
 COUNT = len(TIPS)
-
-
-def begin(user: FakeUser) -> None:
-    """/start, "I agree", and wait for the menu."""
-    mark = user.mark()
-    user.command("start")
-    user.wait_for(lambda m: m.has_button(t("start.agree_button")), after=mark)
-    user.press(t("start.agree_button"))
-    user.wait_for(lambda m: m.html == t("start.agreed"), after=mark)
-
-
-def stored(data_dir: Path, user: FakeUser, prefix: str = "tips.") -> dict[str, str | None]:
-    """The person's answers as the bot stored them (decrypted with the bot's key)."""
-
-    async def read() -> dict[str, str | None]:
-        database = Database(f"sqlite+aiosqlite:///{data_dir / 'bot.sqlite3'}")
-        try:
-            key = decode_key((data_dir / "encryption.key").read_text())
-            answers = await Store(database, Cipher(key)).answers(user.user_id, prefix)
-            return {name: value.text for name, value in answers.items()}
-        finally:
-            await database.dispose()
-
-    return asyncio.run(read())
 
 
 def shows_tip(message: BotMessage, number: int) -> bool:
@@ -82,11 +56,6 @@ def to_tip(user: FakeUser, message: BotMessage, number: int, start: int = 1) -> 
     return message
 
 
-def current_message(user: FakeUser, message_id: int) -> BotMessage:
-    """The present state of one bot message."""
-    return next(m for m in user.messages() if m.message_id == message_id)
-
-
 def test_tips_are_marked_in_place_and_summed_up_at_the_end(
     bot: BotProcess, user: FakeUser, data_dir: Path
 ) -> None:
@@ -97,7 +66,7 @@ def test_tips_are_marked_in_place_and_summed_up_at_the_end(
 
     tip = press(user, tip, "mark", 1)
     assert shows_tip(tip, 1) and is_marked(tip)
-    assert stored(data_dir, user) == {"tips.marked": "1"}
+    assert stored(data_dir, user, "tips.") == {"tips.marked": "1"}
 
     tip = press(user, tip, "next", 1)
     assert shows_tip(tip, 2) and not is_marked(tip)
@@ -108,17 +77,17 @@ def test_tips_are_marked_in_place_and_summed_up_at_the_end(
         t("common.not_now"),
     ]
     tip = press(user, tip, "mark", 2)
-    assert is_marked(tip) and stored(data_dir, user) == {"tips.marked": "1,2"}
+    assert is_marked(tip) and stored(data_dir, user, "tips.") == {"tips.marked": "1,2"}
     tip = press(user, tip, "mark", 2)
-    assert not is_marked(tip) and stored(data_dir, user) == {"tips.marked": "1"}
+    assert not is_marked(tip) and stored(data_dir, user, "tips.") == {"tips.marked": "1"}
     tip = press(user, tip, "back", 2)
     assert shows_tip(tip, 1) and is_marked(tip)
 
     tip = to_tip(user, tip, 5)
     tip = press(user, tip, "mark", 5)
-    assert "tips.done" not in stored(data_dir, user)
+    assert "tips.done" not in stored(data_dir, user, "tips.")
     tip = to_tip(user, tip, COUNT, start=5)
-    assert stored(data_dir, user) == {"tips.marked": "1,5", "tips.done": "1"}
+    assert stored(data_dir, user, "tips.") == {"tips.marked": "1,5", "tips.done": "1"}
 
     mark = user.mark()
     user.press(f"tips:next:{COUNT}", tip)
@@ -142,7 +111,7 @@ def test_summary_without_marks(bot: BotProcess, user: FakeUser, data_dir: Path) 
     mark = user.mark()
     user.press(f"tips:next:{COUNT}", tip)
     user.wait_for(lambda m: m.html == t("tips.summary_none"), after=mark)
-    assert stored(data_dir, user) == {"tips.done": "1"}
+    assert stored(data_dir, user, "tips.") == {"tips.done": "1"}
 
 
 def test_not_now_then_continue_or_start_from_the_first_tip(
@@ -155,7 +124,7 @@ def test_not_now_then_continue_or_start_from_the_first_tip(
     user.press(t("common.not_now"), tip)
     user.wait_for(lambda m: m.html == t("tips.later"), after=mark)
     assert current_message(user, tip.message_id).buttons == []
-    assert stored(data_dir, user) == {"tips.marked": "4"}
+    assert stored(data_dir, user, "tips.") == {"tips.marked": "4"}
 
     mark = user.mark()
     user.command("tips")
@@ -178,7 +147,7 @@ def test_not_now_then_continue_or_start_from_the_first_tip(
     user.press(t("tips.from_start"), offer)
     intro, first = user.wait_replies(mark, 3)[1:]  # after the offer's keyboard is closed
     assert intro.html == t("tips.intro") and shows_tip(first, 1)
-    assert stored(data_dir, user) == {"tips.marked": "4"}
+    assert stored(data_dir, user, "tips.") == {"tips.marked": "4"}
 
 
 def test_an_old_tip_message_is_out_of_date(bot: BotProcess, user: FakeUser, data_dir: Path) -> None:
@@ -190,7 +159,7 @@ def test_an_old_tip_message_is_out_of_date(bot: BotProcess, user: FakeUser, data
     user.wait_for(lambda m: m.html == t("menu.title"), after=mark)
     pressed = user.press("tips:mark:2", tip)
     assert user.wait_callback_answer(pressed).text == t("errors.stale_button")
-    assert stored(data_dir, user) == {}
+    assert stored(data_dir, user, "tips.") == {}
     assert not is_marked(current_message(user, tip.message_id))
 
 
@@ -203,7 +172,7 @@ def test_messages_where_buttons_are_expected(
         mark = user.mark()
         send()
         assert user.wait_reply(mark).html == t("common.expect_buttons")
-    assert stored(data_dir, user) == {}
+    assert stored(data_dir, user, "tips.") == {}
     assert is_marked(press(user, tip, "mark", 1))
 
 
@@ -214,4 +183,4 @@ def test_restart_mid_tips(bot: BotProcess, user: FakeUser, data_dir: Path) -> No
     bot.start().wait_ready()
     tip = press(user, tip, "mark", 2)
     assert shows_tip(tip, 2) and is_marked(tip)
-    assert stored(data_dir, user) == {"tips.marked": "2"}
+    assert stored(data_dir, user, "tips.") == {"tips.marked": "2"}
