@@ -124,9 +124,13 @@ async def tick(context: ContextTypes.DEFAULT_TYPE) -> None:
         info = due.schedule
         assert info.next_occurrence is not None and info.next_due_at is not None
         name = job_name(info.id, info.next_occurrence)
-        if job_queue.get_jobs_by_name(name):
+        # The job's name is also its APScheduler id: looking it up is a dict lookup, where
+        # get_jobs_by_name would match every queued job against the name.
+        if job_queue.scheduler.get_job(name) is not None:
             continue
-        job_queue.run_once(fire, when=max(info.next_due_at, now), data=due, name=name)
+        job_queue.run_once(
+            fire, when=max(info.next_due_at, now), data=due, name=name, job_kwargs={"id": name}
+        )
 
 
 async def fire(context: ContextTypes.DEFAULT_TYPE) -> None:

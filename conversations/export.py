@@ -17,7 +17,6 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot.chart import render_chart_async
 from bot.context import BotContext
-from bot.export_files import build_csv, build_json, build_pdf, chart_points, plain
 from conversations.common import END, State, acknowledge, quietly, section_handler, send, stops
 from conversations.content import t
 from conversations.log import local_today
@@ -31,6 +30,8 @@ MIN_CHART_POINTS = 2
 
 async def chart_png(data: dict[str, Any]) -> bytes | None:
     """The trend chart of the session chart, if there are enough sessions to draw one."""
+    from bot.export_files import chart_points, plain
+
     points = chart_points(data["sessions"])
     if len(points) < MIN_CHART_POINTS:
         return None
@@ -45,6 +46,9 @@ async def chart_png(data: dict[str, Any]) -> bytes | None:
 
 async def export(update: Update, context: BotContext) -> State:
     """Sends the PDF, the JSON and the CSV, and records that an export was made."""
+    # fpdf2 (with Pillow and fontTools) costs ~35 MiB: loaded only when someone exports.
+    from bot.export_files import build_csv, build_json, build_pdf
+
     await acknowledge(update, close=False)
     user, chat = update.effective_user, update.effective_chat
     if user is None or chat is None:
