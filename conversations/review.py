@@ -647,7 +647,7 @@ async def gone(update: Update, context: BotContext, back: list[Button] | None = 
 
 
 async def keep(update: Update, context: BotContext) -> State:
-    """Skip while a change waits: keeps the value as it is."""
+    """Skip while a change waits, or No to clearing or removing: keeps the value as it is."""
     target = parts_of(update)[2]
     if target != await target_of(update, context):
         return await unchanged(update, context)
@@ -742,17 +742,6 @@ async def confirm(update: Update, context: BotContext) -> State:
 
     state = await save(update, context, SECTION, END, remove)
     await send(update, t("review.chart.removed"), keyboard(chart_back()))
-    return state
-
-
-async def decline(update: Update, context: BotContext) -> State:
-    """No: keeps it."""
-    target = parts_of(update)[2]
-    if target != await target_of(update, context):
-        return await unchanged(update, context)
-    await acknowledge(update)
-    state = await save(update, context, SECTION, END)
-    await send(update, t("review.kept"), keyboard(back_for(target)))
     return state
 
 
@@ -899,7 +888,7 @@ def build_handler() -> Any:
             ],
             CONFIRM: [
                 button(confirm, "yes", KEY),
-                button(decline, "no", KEY),
+                button(keep, "no", KEY),
                 MessageHandler(filters.UpdateType.MESSAGE & ~filters.COMMAND, stops(not_a_button)),
             ],
         },
