@@ -78,7 +78,8 @@ before = set(sys.modules)
 import bot.app
 new = {m.split('.')[0] for m in set(sys.modules) - before}
 heavy = sorted(new & {"fpdf", "numpy", "PIL", "fontTools", "matplotlib", "timezonefinder"})
-stages.append(("bot.app (every section; brings " + ", ".join(heavy) + ")", rss()))
+brings = ", ".join(heavy) if heavy else "nothing heavy"
+stages.append(("bot.app (every section; brings " + brings + ")", rss()))
 import alembic.command, alembic.runtime.migration
 stages.append(("alembic (the migration check at start)", rss()))
 print(json.dumps(stages))
