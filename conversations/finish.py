@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler
@@ -38,6 +37,7 @@ from conversations.common import (
     text_of,
 )
 from conversations.content import t
+from conversations.log import local_today
 from conversations.parsing import parse_rating
 from storage.repository import PersonMissing, Unit
 
@@ -92,14 +92,6 @@ def finish_due(completed: int, earliest: dt.date | None, today: dt.date) -> bool
     return earliest is not None and today - earliest >= OFFER_AFTER_TIME
 
 
-def _today(timezone: str | None) -> dt.date:
-    try:
-        zone = ZoneInfo(timezone) if timezone else dt.UTC
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = dt.UTC
-    return dt.datetime.now(zone).date()
-
-
 async def _answers(update: Update, context: BotContext) -> dict[str, str | None]:
     """This section's prompt answers (the offer mark left out)."""
     user = update.effective_user
@@ -124,7 +116,7 @@ async def maybe_offer_finish(update: Update, context: BotContext) -> None:
         return
     sessions = await context.store.sessions(user.id)
     dates = [s.session_date for s in sessions if s.session_date is not None]
-    if not finish_due(len(sessions), min(dates, default=None), _today(person.timezone)):
+    if not finish_due(len(sessions), min(dates, default=None), local_today(person.timezone)):
         return
     try:
         async with context.store.unit(user.id) as unit:
