@@ -1,10 +1,11 @@
 """`python -m bench [--size smoke|small|full] [--only 1,2,3,4,5,r]`: measure, print, write.
 
 Prints a table and writes it, with a description of the machine and a note per goal, to
-bench/RESULTS.md (smoke runs to bench/RESULTS-smoke.md, so CI never overwrites the figures kept
-in the repository). It reports and never asserts timing: the exit code is 0 whether goals are met
-or not, and 1 only on a real error (an update lost, duplicated or handled out of order, a
-reminder sent twice, an error reply, a crash).
+bench/RESULTS.md, and goal 1's profile to bench/PROFILE.md (the smoke size writes
+RESULTS-smoke.md and PROFILE-smoke.md instead, so CI never overwrites the figures kept in the
+repository). It reports and never asserts timing: the exit code is 0 whether goals are met or
+not, and 1 only on a real error (an update lost, duplicated or handled out of order, a reminder
+sent twice, an error reply, a crash).
 """
 
 from __future__ import annotations
@@ -98,11 +99,12 @@ def table(sections: list[Section]) -> list[str]:
     for section in sections:
         label = str(section.number) if section.number else "ref"
         for row in section.rows:
-            lines.append(
-                f"| {label} | {row.what} | {row.value} | {row.target} | {_verdict(row.met)} |"
-            )
+            cells = (row.what, row.value, row.target)
+            what, value, target = (cell.replace("|", "\\|") for cell in cells)
+            lines.append(f"| {label} | {what} | {value} | {target} | {_verdict(row.met)} |")
         for failure in section.failures:
-            lines.append(f"| {label} | **error** | {failure} | | **failed** |")
+            escaped = failure.replace("|", "\\|")
+            lines.append(f"| {label} | **error** | {escaped} | | **failed** |")
     return lines
 
 

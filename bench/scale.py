@@ -245,15 +245,14 @@ async def run(size: Size, section: Section) -> None:
     )
     worst = max(s_large["busy"], s_small["busy"], s_large["idle"])
     section.add(
-        f"resident memory of the bot process: idle / after traffic ({n_small} | {n_large})",
-        f"{s_small['idle']:.0f} / {s_small['busy']:.0f} MiB | "
+        f"resident memory of the bot process: idle / after traffic ({n_small}; {n_large})",
+        f"{s_small['idle']:.0f} / {s_small['busy']:.0f} MiB; "
         f"{s_large['idle']:.0f} / {s_large['busy']:.0f} MiB",
         f"< {RSS_GOAL_MIB:.0f} MiB (150 MB)",
         worst < RSS_GOAL_MIB,
     )
     section.notes.append(
         f"Traffic before the second memory figure: {talkers} seeded people each open /menu, "
-        "/reflect, "
-        "/review, /summary (a chart: matplotlib loads) and /help."
+        "/reflect, /review, /summary (a chart: matplotlib loads) and /help."
     )
     shutil.rmtree(root, ignore_errors=True)
