@@ -98,11 +98,11 @@ async def open_store(settings: Settings) -> Store:
 
 
 def run(settings: Settings) -> int:
-    """Run the bot until it is stopped."""
-    from telegram import Update
+    """Run the bot until it is stopped (SIGTERM or SIGINT)."""
     from telegram.error import InvalidToken, NetworkError
 
-    from bot.app import build_application
+    from bot.runner import Runner
+    from storage.leader import AlreadyRunning
 
     problem = check_data_dir(settings.data_dir)
     if problem:
@@ -118,9 +118,10 @@ def run(settings: Settings) -> int:
     except Exception as error:
         logger.debug("Database start-up failed", exc_info=True)
         return fail(f"the database could not be opened or migrated ({type(error).__name__}).")
-    application = build_application(settings, store)
     try:
-        application.run_polling(allowed_updates=Update.ALL_TYPES, close_loop=False)
+        return loop.run_until_complete(Runner(settings, store).run())
+    except AlreadyRunning as error:
+        return fail(str(error))
     except InvalidToken:
         return fail("Telegram refused TELEGRAM_BOT_TOKEN; ask @BotFather for a valid token.")
     except NetworkError as error:
@@ -129,14 +130,17 @@ def run(settings: Settings) -> int:
     finally:
         loop.run_until_complete(store.db.dispose())
         loop.close()
-    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of `python -m bot`."""
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
-    commands = parser.add_subparsers(dest="command", metavar="{run,backup,rotate-key}")
+    commands = parser.add_subparsers(dest="command", metavar="{run,health,backup,rotate-key}")
     commands.add_parser("run", help="run the bot (the default)")
+    commands.add_parser(
+        "health",
+        help="check the database and the running bot's contact with Telegram (exit 0 if healthy)",
+    )
     backup = commands.add_parser(
         "backup", help="write a consistent copy of the SQLite database, also while the bot runs"
     )
@@ -152,6 +156,10 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(settings)
     if args.command in (None, "run"):
         return run(settings)
+    if args.command == "health":
+        from bot.health import health_command
+
+        return health_command(settings.effective_database_url, settings.data_dir)
     try:
         if args.command == "backup":
             operations.backup_command(settings, args.path)

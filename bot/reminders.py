@@ -10,8 +10,11 @@ process that died before sending it is sent on the next start.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import functools
 import logging
+from collections.abc import Callable, Coroutine
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -35,6 +38,28 @@ LOOKAHEAD = dt.timedelta(seconds=60)
 TOO_LATE = dt.timedelta(hours=12)
 SNOOZE = dt.timedelta(hours=1)
 JOB_PREFIX = "reminder"
+
+
+JobCallback = Callable[[ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
+
+
+def finishes_on_stop(callback: JobCallback) -> JobCallback:
+    """A job that is let finish when the bot stops, instead of being cancelled half-way.
+
+    APScheduler cancels running coroutine jobs when the JobQueue stops; PTB's Application.stop
+    waits for tasks made with Application.create_task. So the work runs as such a task, shielded
+    from the job's cancellation (its errors go to the error handler from there).
+    """
+
+    @functools.wraps(callback)
+    async def job(context: ContextTypes.DEFAULT_TYPE) -> None:
+        task = context.application.create_task(callback(context), name=callback.__name__)
+        try:
+            await asyncio.shield(task)
+        except Exception:  # already reported by create_task to the error handler
+            return
+
+    return job
 
 
 # Planning (plain functions) ---------------------------------------------------------------
@@ -133,6 +158,7 @@ async def tick(context: ContextTypes.DEFAULT_TYPE) -> None:
         )
 
 
+@finishes_on_stop
 async def fire(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Claim one occurrence's reminder, move its schedule on, and send it (unless too late)."""
     store: Store = context.bot_data["store"]
@@ -231,6 +257,7 @@ def _ext(context: ContextTypes.DEFAULT_TYPE) -> ExtBot[Any]:
     return bot
 
 
+@finishes_on_stop
 async def resend_unsent(context: ContextTypes.DEFAULT_TYPE) -> None:
     """At start: send reminders a previous process claimed but died before sending."""
     store: Store = context.bot_data["store"]

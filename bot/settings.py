@@ -5,10 +5,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 TOKEN_PATTERN = re.compile(r"^\d{5,}:[A-Za-z0-9_-]{30,}$")
+
+# Telegram's rule for setWebhook's secret_token.
+SECRET_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 TOKEN_HELP = (
     "TELEGRAM_BOT_TOKEN is missing or malformed: open Telegram, talk to @BotFather, send /newbot, "
@@ -36,6 +39,12 @@ class Settings(BaseSettings):
     consent_version: str = "1"
     crisis_text_file: Path | None = None
     max_concurrent_updates: int = Field(default=256, ge=1, le=10_000)
+    # Webhook mode (instead of long polling) when webhook_url is set.
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = Field(default=8080, ge=1, le=65535)
+    webhook_max_connections: int = Field(default=40, ge=1, le=100)
 
     @field_validator("telegram_bot_token")
     @classmethod
@@ -51,6 +60,42 @@ class Settings(BaseSettings):
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError("LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
         return level
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("WEBHOOK_URL must be an https:// address Telegram can reach")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        if not SECRET_PATTERN.fullmatch(value.get_secret_value().strip()):
+            raise ValueError("WEBHOOK_SECRET must be 1-256 letters, digits, _ or -")
+        return SecretStr(value.get_secret_value().strip())
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> Settings:
+        if self.webhook_url and self.webhook_secret is None:
+            raise ValueError(
+                "WEBHOOK_SECRET is required with WEBHOOK_URL, so that only Telegram can post "
+                "updates"
+            )
+        return self
+
+    @property
+    def webhook_path(self) -> str:
+        """The path the webhook server answers on: the path of WEBHOOK_URL."""
+        from urllib.parse import urlsplit
+
+        path = urlsplit(self.webhook_url or "").path
+        return path if path.startswith("/") else "/" + path
 
     @property
     def effective_database_url(self) -> str:
@@ -74,5 +119,8 @@ def load_settings() -> Settings:
         if "telegram_bot_token" in fields:
             raise SettingsError(TOKEN_HELP) from None
         first = error.errors()[0]
-        name = str(first["loc"][0]).upper() if first["loc"] else "a setting"
-        raise SettingsError(f"{name} is not valid: {first['msg']}.") from None
+        message = str(first["msg"]).removeprefix("Value error, ")
+        if not first["loc"]:
+            raise SettingsError(f"{message}.") from None
+        name = str(first["loc"][0]).upper()
+        raise SettingsError(f"{name} is not valid: {message}.") from None
