@@ -16,6 +16,7 @@ from telegram.error import Forbidden
 from telegram.ext import (
     Application,
     ApplicationBuilder,
+    ApplicationHandlerStop,
     BaseHandler,
     CallbackQueryHandler,
     ContextTypes,
@@ -23,7 +24,7 @@ from telegram.ext import (
     Defaults,
     TypeHandler,
 )
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest
 from telegram.warnings import PTBUserWarning
 
 from bot import reminders
@@ -32,6 +33,7 @@ from bot.pacing import Pacer
 from bot.persistence import StorePersistence
 from bot.processor import PerChatUpdateProcessor
 from bot.settings import Settings
+from bot.updates import HeldOffsetRequest, InFlight
 from conversations import (
     checklist,
     delete,
@@ -85,8 +87,9 @@ def sections() -> list[ConversationHandler[Any]]:
 
 
 # Updates that leave whatever section a person is in: any new command, and buttons that open a
-# section (the menu, and a reminder's "Log now").
-SECTION_ENTRY_BUTTONS = re.compile(r"^(menu:|log:new:)")
+# section (the menu, and a reminder's "Log now"). Matched in full, so a forged or garbled button
+# that merely starts like one is out of date and leaves nothing.
+SECTION_ENTRY_BUTTONS = re.compile(r"^(menu:[a-z_]+|log:new:[0-9]{4}-[0-9]{2}-[0-9]{2})$")
 
 
 def _leaves_sections(update: Update) -> bool:
@@ -155,6 +158,27 @@ def end_sections(
     return _end(_open_in(conversations, key), key)
 
 
+async def back_to_stored_places(
+    application: Application[Any, Any, Any, Any, Any, Any], store: Store, user_id: int
+) -> None:
+    """Puts a person's sections back where their stored places say.
+
+    A handler that saved an answer (with the place after it) and then failed, say while sending
+    the next prompt, never returns its new state to PTB; without this, the next answer would be
+    taken as the answer to the question before and overwrite it.
+    """
+    key = (user_id, user_id)
+    for group in application.handlers.values():
+        for conversation in group:
+            if isinstance(conversation, ConversationHandler):
+                place = await store.position(user_id, str(conversation.name))
+                in_memory = key in getattr(conversation, "_conversations", {})
+                if place is not None:
+                    conversation._update_state(place.state, key)
+                elif in_memory:
+                    conversation._update_state(ConversationHandler.END, key)
+
+
 async def on_error(update: object, context: BotContext) -> None:
     """Logs the error's type, update id and where it happened, and tells the person gently."""
     error = context.error
@@ -162,9 +186,15 @@ async def on_error(update: object, context: BotContext) -> None:
     # Where, but not the exception's message: messages can quote what a person typed.
     where = "".join(traceback.format_tb(error.__traceback__)) if error is not None else ""
     logger.error("Error while handling update %s: %s\n%s", update_id, type(error).__name__, where)
-    if isinstance(error, Forbidden):
+    user = update.effective_user if isinstance(update, Update) else None
+    if user is not None and update_id is not None:
+        try:
+            await back_to_stored_places(context.application, context.store, user.id)
+        except Exception as resync_error:
+            logger.warning("Could not restore stored places: %s", type(resync_error).__name__)
+    if not isinstance(update, Update):
         return
-    if isinstance(update, Update) and update.effective_chat is not None:
+    if update.effective_chat is not None and not isinstance(error, Forbidden):
         key = "errors.busy" if isinstance(error, OperationalError) else "errors.generic"
         try:
             await update.effective_chat.send_message(t(key))
@@ -172,6 +202,9 @@ async def on_error(update: object, context: BotContext) -> None:
             logger.warning(
                 "Could not tell the person about the error: %s", type(send_error).__name__
             )
+    # The update has had its answer: later handler groups must not take it too (a failed save in
+    # a section would otherwise also get "I'm not sure what to do with that").
+    raise ApplicationHandlerStop
 
 
 def reminder_buttons() -> list[BaseHandler[Update, Any, Any]]:
@@ -200,6 +233,7 @@ def build_application(
 ) -> App:
     """Build the application with every handler; nothing runs until it is started."""
     context_types = ContextTypes(context=BotContext, bot_data=BotData)
+    in_flight = InFlight()
     builder = (
         ApplicationBuilder()
         .token(settings.telegram_bot_token.get_secret_value())
@@ -208,7 +242,9 @@ def build_application(
         .persistence(StorePersistence(store))
         .concurrent_updates(
             PerChatUpdateProcessor(
-                settings.max_concurrent_updates, already_handled=store.update_processed
+                settings.max_concurrent_updates,
+                already_handled=store.update_processed,
+                finished=in_flight.finished,
             )
         )
         .rate_limiter(Pacer())
@@ -221,11 +257,14 @@ def build_application(
         builder = builder.base_file_url(settings.telegram_api_file_url)
     if request is not None:
         builder = builder.request(request)
-    if get_updates_request is not None:
-        builder = builder.get_updates_request(get_updates_request)
+    # getUpdates confirms an update only once it was handled (see bot/updates.py).
+    builder = builder.get_updates_request(
+        HeldOffsetRequest(get_updates_request or HTTPXRequest(connection_pool_size=1), in_flight)
+    )
     application: App = builder.build()
     application.bot_data["store"] = store
     application.bot_data["settings"] = settings
+    application.bot_data["in_flight"] = in_flight
 
     add_all(application, GUARD_GROUP, start.guards())
     add_all(application, GATE_GROUP, start.gate())

@@ -34,14 +34,23 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         max_concurrent_updates: int,
         *,
         already_handled: Callable[[int], Awaitable[bool]] | None = None,
+        finished: Callable[[int], None] | None = None,
     ) -> None:
         super().__init__(max_concurrent_updates)
         self._locks: dict[int, asyncio.Lock] = {}
         self._waiting: dict[int, int] = {}
         self._already_handled = already_handled
+        self._finished = finished
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         """Waits for the chat's earlier updates, then processes this one."""
+        try:
+            await self._in_order(update, coroutine)
+        finally:
+            if self._finished is not None and isinstance(update, Update):
+                self._finished(update.update_id)
+
+    async def _in_order(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = _chat_key(update)
         if key is None:
             await self._run(update, coroutine)
