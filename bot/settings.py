@@ -68,7 +68,7 @@ class Settings(BaseSettings):
             return None
         value = value.strip()
         if not re.match(r"^https?://[^/\s]+", value):
-            raise ValueError("WEBHOOK_URL must be an https:// address Telegram can reach")
+            raise ValueError("WEBHOOK_URL must be a full address like https://bot.example.org/tg")
         return value
 
     @field_validator("webhook_secret")
