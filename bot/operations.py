@@ -26,6 +26,7 @@ PENDING_KEY_NAME = "encryption.key.new"
 BUSY_TIMEOUT_S = 10.0
 # How long rotate-key waits for the database before deciding the bot is running.
 IN_USE_WAIT_MS = 1000
+IN_USE_CHECKS = 10
 
 
 class OperationError(Exception):
@@ -245,14 +246,20 @@ async def _hold(database: Database) -> None:
                 except sqlite3.OperationalError:
                     raise OperationError(message) from None
             return
-        others = await conn.scalar(
-            text(
-                "SELECT count(*) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        # PostgreSQL: nobody else connected. A bot that just stopped may take a moment to leave
+        # pg_stat_activity, so this waits as long as SQLite's busy timeout above.
+        for attempt in range(IN_USE_CHECKS):
+            if attempt:
+                await asyncio.sleep(IN_USE_WAIT_MS / 1000 / IN_USE_CHECKS)
+            others = await conn.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
             )
-        )
-        if others:
-            raise OperationError(message)
+            if not others:
+                return
+        raise OperationError(message)
 
 
 def _pending_or_new(settings: Settings) -> bytes:

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -153,6 +153,12 @@ def _schedule_info(row: Schedule) -> ScheduleInfo:
         next_occurrence=_local(row.next_occurrence),
         next_due_at=_aware(row.next_due_at),
     )
+
+
+def _person_for_update(telegram_id: int) -> Select[Person]:
+    """The person's row, locked until the transaction ends (PostgreSQL; SQLite has one writer
+    at a time anyway), so one person's writes, reminder claims and deletion take turns."""
+    return select(Person).where(Person.telegram_id == telegram_id).with_for_update()
 
 
 def _person_info(row: Person) -> PersonInfo:
@@ -390,7 +396,7 @@ class Store:
         async with self.db.write() as session, session.begin():
             if update_id is not None:
                 await self._claim_update(session, update_id, telegram_id)
-            row = await session.scalar(select(Person).where(Person.telegram_id == telegram_id))
+            row = await session.scalar(_person_for_update(telegram_id))
             if row is None:
                 row = Person(telegram_id=telegram_id, consent_version=version)
                 session.add(row)
@@ -437,7 +443,7 @@ class Store:
         """A transaction for one person; with an update id, it also marks the update handled
         (raising DuplicateUpdate if it already was)."""
         async with self.db.write() as session, session.begin():
-            row = await session.scalar(select(Person).where(Person.telegram_id == telegram_id))
+            row = await session.scalar(_person_for_update(telegram_id))
             if row is None:
                 raise PersonMissing(telegram_id)
             if update_id is not None:
@@ -598,9 +604,15 @@ class Store:
         try:
             async with self.db.write() as session, session.begin():
                 row = await session.get(Schedule, schedule_id)
+                if row is None:
+                    return None
+                # The person first (as their own units do), then the schedule as it is now.
+                person = await session.get(Person, row.person_id, with_for_update=True)
+                row = await session.get(
+                    Schedule, schedule_id, with_for_update=True, populate_existing=True
+                )
                 if row is None or row.next_occurrence != key or _aware(row.next_due_at) != due_at:
                     return None
-                person = await session.get(Person, row.person_id)
                 if person is None or person.reminders_paused or person.blocked:
                     return None
                 entry = ReminderLedger(
@@ -663,7 +675,7 @@ class Store:
     async def delete_person(self, telegram_id: int) -> bool:
         """Remove every row of a person in one transaction; True if there was anything."""
         async with self.db.write() as session, session.begin():
-            row = await session.scalar(select(Person).where(Person.telegram_id == telegram_id))
+            row = await session.scalar(_person_for_update(telegram_id))
             if row is None:
                 return False
             person_id = row.id

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -11,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO
 
+from tests.databases import sqlite_url
 from tests.fake_telegram import FakeTelegram
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -29,6 +31,10 @@ BOT_SETTINGS_VARS = frozenset(
         "CONSENT_VERSION",
         "CRISIS_TEXT_FILE",
         "MAX_CONCURRENT_UPDATES",
+        "WEBHOOK_URL",
+        "WEBHOOK_SECRET",
+        "WEBHOOK_LISTEN",
+        "WEBHOOK_PORT",
     }
 )
 STOP_TIMEOUT = 15.0
@@ -77,7 +83,11 @@ def _text(data: str | bytes | None) -> str:
 
 
 class BotProcess:
-    """The bot as a child process pointed at a FakeTelegram; logs go to <data_dir>/../bot.log."""
+    """The bot as a child process pointed at a FakeTelegram; logs go to <data_dir>/../bot.log.
+
+    With a database_url the bot gets it as DATABASE_URL; without one it uses its default SQLite
+    file in data_dir.
+    """
 
     def __init__(
         self,
@@ -86,11 +96,13 @@ class BotProcess:
         env_extra: Mapping[str, str | None] | None = None,
         *,
         command: Sequence[str] = BOT_COMMAND,
+        database_url: str | None = None,
     ) -> None:
         """Prepare (but do not start) the process."""
         self.fake = fake
         self.data_dir = Path(data_dir)
         self.env_extra = dict(env_extra or {})
+        self._database_url = database_url
         self.command = list(command)
         self.log_path = self.data_dir.parent / "bot.log"
         self.process: subprocess.Popen[bytes] | None = None
@@ -107,9 +119,15 @@ class BotProcess:
                 "TELEGRAM_API_FILE_URL": self.fake.file_url,
                 "DATA_DIR": str(self.data_dir),
                 "LOG_LEVEL": "DEBUG",
+                **({"DATABASE_URL": self._database_url} if self._database_url else {}),
                 **self.env_extra,
             }
         )
+
+    @property
+    def database_url(self) -> str:
+        """The database this bot uses (a DATABASE_URL in env_extra wins)."""
+        return self.env_extra.get("DATABASE_URL") or self._database_url or sqlite_url(self.data_dir)
 
     def start(self) -> BotProcess:
         """Start the bot (appending its output to the log file)."""
@@ -134,15 +152,42 @@ class BotProcess:
         return self
 
     def wait_ready(self, timeout: float = 30.0) -> BotProcess:
-        """Wait until this run of the bot has called getUpdates (it is polling)."""
+        """Wait until this run of the bot polls, or (WEBHOOK_URL set) serves its webhook."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self._polled_since_start():
+            if self._webhook_ready() if self.webhook_url else self._polled_since_start():
                 return self
             if self.process is None or self.process.poll() is not None:
                 raise AssertionError(f"bot exited with {self.returncode}:\n{self.logs()[-4000:]}")
             time.sleep(0.05)
-        raise AssertionError(f"bot not polling after {timeout}s:\n{self.logs()[-4000:]}")
+        state = "serving its webhook" if self.webhook_url else "polling"
+        raise AssertionError(f"bot not {state} after {timeout}s:\n{self.logs()[-4000:]}")
+
+    @property
+    def webhook_url(self) -> str | None:
+        """The WEBHOOK_URL given to the bot, if any."""
+        return self.env_extra.get("WEBHOOK_URL") or None
+
+    @property
+    def webhook_address(self) -> tuple[str, int]:
+        """Where the bot's webhook server can be reached (from WEBHOOK_LISTEN/WEBHOOK_PORT)."""
+        listen = self.env_extra.get("WEBHOOK_LISTEN") or "0.0.0.0"
+        port = self.env_extra.get("WEBHOOK_PORT") or "8080"
+        return ("127.0.0.1" if listen in ("0.0.0.0", "::") else listen), int(port)
+
+    def _webhook_ready(self) -> bool:
+        """Whether this run set its webhook and accepts connections on the webhook port."""
+        recent = self.fake.requests[self._requests_at_start :]
+        url = self.webhook_url
+        if not any(
+            r.method == "setWebhook" and r.ok and r.params.get("url") == url for r in recent
+        ):
+            return False
+        try:
+            with socket.create_connection(self.webhook_address, timeout=1.0):
+                return True
+        except OSError:
+            return False
 
     def _polled_since_start(self) -> bool:
         """Whether getUpdates was called since the last start()."""

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import databases
 from tests.botproc import BotProcess
 from tests.botproc import run_bot_cli as _run_bot_cli
 from tests.fake_telegram import FakeTelegram, FakeUser
@@ -21,6 +22,20 @@ TEST_TOKEN = "424242:fake-token-for-tests-only-abcdefghijklmnopqrst"
 LOG_TAIL = 6000
 
 BotFactory = Callable[..., BotProcess]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The `sqlite` marker; with TEST_DATABASE=postgresql, a reachable PostgreSQL or a loud stop."""
+    config.addinivalue_line(
+        "markers",
+        "sqlite: the test is about the SQLite file, so its bots use SQLite whatever "
+        "TEST_DATABASE says",
+    )
+    try:
+        if databases.backend() == "postgresql":
+            databases.run(databases.check_postgres())
+    except databases.DatabaseSetupError as error:
+        raise pytest.UsageError(str(error)) from None
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -61,13 +76,34 @@ def data_dir(tmp_path: Path) -> Path:
 def bot_factory(
     fake: FakeTelegram, data_dir: Path, request: pytest.FixtureRequest
 ) -> Iterator[BotFactory]:
-    """Create BotProcess objects (not started); all are stopped at teardown."""
+    """Create BotProcess objects (not started); all are stopped at teardown.
+
+    Bots of one data folder share its database (the SQLite file in it, or with
+    TEST_DATABASE=postgresql one fresh PostgreSQL database made for it and dropped at teardown);
+    a bot given another folder (`data=`) gets a separate database.
+    """
     created: list[BotProcess] = []
+    postgres: dict[Path, str] = {}  # data folder -> name of its PostgreSQL database
+    use_postgres = (
+        databases.backend() == "postgresql" and request.node.get_closest_marker("sqlite") is None
+    )
+
+    def database_for(folder: Path, env_extra: Mapping[str, str | None] | None) -> str | None:
+        if not use_postgres or (env_extra or {}).get("DATABASE_URL"):
+            return None  # SQLite, or the test chose the database itself
+        known = databases.remembered(folder)
+        if known is None:
+            known, name = databases.run(databases.fresh_postgres_database())
+            postgres[folder.resolve()] = name
+            databases.remember(folder, known)
+        return known
 
     def make(
         env_extra: Mapping[str, str | None] | None = None, *, data: Path | None = None
     ) -> BotProcess:
-        process = BotProcess(fake, data or data_dir, env_extra)
+        folder = data or data_dir
+        url = database_for(folder, env_extra)
+        process = BotProcess(fake, folder, env_extra, database_url=url)
         created.append(process)
         return process
 
@@ -79,6 +115,9 @@ def bot_factory(
         if _failed(request):
             for process in created:
                 print(f"\n----- {process.log_path} (tail) -----\n{process.logs()[-LOG_TAIL:]}")
+        for folder, name in postgres.items():
+            databases.forget(folder)
+            databases.run(databases.drop_postgres_database(name))
 
 
 @pytest.fixture

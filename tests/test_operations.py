@@ -13,13 +13,16 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
 
+import pytest
+
 from conversations.content import t
 from storage import Cipher, Database, Store
 from storage.crypto import decode_key, encode_key, generate_key, key_id, write_key_file
 from storage.rotation import reencrypt
 from tests.botproc import BotProcess, run_bot_cli
 from tests.conftest import TEST_TOKEN, BotFactory
-from tests.e2e.helpers import begin
+from tests.databases import url_for
+from tests.e2e.helpers import begin, query
 from tests.fake_telegram import BotMessage, FakeUser
 
 T = TypeVar("T")
@@ -29,11 +32,11 @@ ANSWERS = ("Trust is being heard", "A teacher who kept her word", "Safety is cal
 # Helpers --------------------------------------------------------------------------------------
 
 
-def on_database(path: Path, key: Cipher, read: Callable[[Store], Awaitable[T]]) -> T:
-    """Run `read` against a SQLite file with a given cipher."""
+def on_database(url: str, key: Cipher, read: Callable[[Store], Awaitable[T]]) -> T:
+    """Run `read` against a database (a URL) with a given cipher."""
 
     async def run() -> T:
-        database = Database(f"sqlite+aiosqlite:///{path}")
+        database = Database(url)
         try:
             return await read(Store(database, key))
         finally:
@@ -42,26 +45,23 @@ def on_database(path: Path, key: Cipher, read: Callable[[Store], Awaitable[T]]) 
     return asyncio.run(run())
 
 
-def answers_in(path: Path, cipher: Cipher, telegram_id: int) -> dict[str, str | None]:
-    """A person's answers in a database file, decrypted with `cipher`."""
+def answers_in(url: str, cipher: Cipher, telegram_id: int) -> dict[str, str | None]:
+    """A person's answers in a database, decrypted with `cipher`."""
 
     async def read(store: Store) -> dict[str, str | None]:
         return {k: v.text for k, v in (await store.answers(telegram_id)).items()}
 
-    return on_database(path, cipher, read)
+    return on_database(url, cipher, read)
 
 
-def key_ids(path: Path) -> set[bytes]:
-    """The fingerprints of the keys the stored values are encrypted with."""
-    connection = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
-    try:
-        rows = connection.execute(
-            "SELECT value_enc FROM answer UNION ALL SELECT topic_enc FROM session_entry "
-            "UNION ALL SELECT role_enc FROM session_entry"
-        ).fetchall()
-    finally:
-        connection.close()
-    return {bytes(blob)[1:5] for (blob,) in rows if blob is not None}
+def key_ids(data_dir: Path) -> set[bytes]:
+    """The fingerprints of the keys the stored values of the bot's database are encrypted with."""
+    rows = query(
+        data_dir,
+        "SELECT value_enc FROM answer UNION ALL SELECT topic_enc FROM session_entry "
+        "UNION ALL SELECT role_enc FROM session_entry",
+    )
+    return {bytes(blob)[1:5] for (blob,) in rows if isinstance(blob, bytes)}
 
 
 def reply(user: FakeUser, act: Callable[[], object], count: int = 1) -> list[BotMessage]:
@@ -113,14 +113,14 @@ def last_run(bot: BotProcess) -> str:
     return bot.logs().rsplit("===== bot start #", 1)[-1]
 
 
-def sessions_in(path: Path, cipher: Cipher, telegram_id: int) -> list[tuple[str | None, ...]]:
-    """A person's session topics and roles in a database file, decrypted with `cipher`."""
+def sessions_in(url: str, cipher: Cipher, telegram_id: int) -> list[tuple[str | None, ...]]:
+    """A person's session topics and roles in a database, decrypted with `cipher`."""
 
     async def read(store: Store) -> list[tuple[str | None, ...]]:
         rows = await store.sessions(telegram_id, drafts=True)
         return [(row.topic, row.role) for row in rows]
 
-    return on_database(path, cipher, read)
+    return on_database(url, cipher, read)
 
 
 # Backup -----------------------------------------------------------------------------------------
@@ -137,7 +137,7 @@ class DirectWriter:
         self._thread.start()
 
     async def _write(self) -> None:
-        database = Database(f"sqlite+aiosqlite:///{self._data_dir / 'bot.sqlite3'}")
+        database = Database(url_for(self._data_dir))
         key = decode_key((self._data_dir / "encryption.key").read_text())
         store = Store(database, Cipher(key))
         try:
@@ -161,6 +161,7 @@ class DirectWriter:
         self._thread.join(30)
 
 
+@pytest.mark.sqlite
 def test_a_backup_while_the_bot_runs_and_people_write_is_consistent(
     bot: BotProcess,
     user: FakeUser,
@@ -208,12 +209,14 @@ def test_a_backup_while_the_bot_runs_and_people_write_is_consistent(
             connection.close()
         assert stat.S_IMODE(copy.stat().st_mode) == 0o600
         # The copy opens with the bot's key: what it holds decrypts.
-        copied = answers_in(copy, key, 7001)
+        copied = answers_in(f"sqlite+aiosqlite:///{copy}", key, 7001)
         assert copied and all(text and text.startswith("line ") for text in copied.values())
-        assert set(answers_in(copy, key, user.user_id).values()) <= set(ANSWERS)
+        mine = answers_in(f"sqlite+aiosqlite:///{copy}", key, user.user_id)
+        assert set(mine.values()) <= set(ANSWERS)
     assert not list(tmp_path.glob("*-wal")) and not list(tmp_path.glob(".*partial"))
 
 
+@pytest.mark.sqlite
 def test_a_backup_restores(bot: BotProcess, user: FakeUser, data_dir: Path, tmp_path: Path) -> None:
     begin(user)
     reflect(user, ANSWERS[:1])
@@ -228,11 +231,11 @@ def test_a_backup_restores(bot: BotProcess, user: FakeUser, data_dir: Path, tmp_
     shutil.copyfile(copy, data_dir / "bot.sqlite3")
     bot.start().wait_ready()
     key = Cipher(decode_key((data_dir / "encryption.key").read_text()))
-    assert answers_in(data_dir / "bot.sqlite3", key, user.user_id) == {"reflect.q1": ANSWERS[0]}
+    assert answers_in(bot.database_url, key, user.user_id) == {"reflect.q1": ANSWERS[0]}
     # The person is back at the second question, as they were when the copy was made.
     reply(user, lambda: user.send("Again"))
     expected = {"reflect.q1": ANSWERS[0], "reflect.q2": "Again"}
-    assert answers_in(data_dir / "bot.sqlite3", key, user.user_id) == expected
+    assert answers_in(bot.database_url, key, user.user_id) == expected
 
 
 def test_a_backup_of_postgresql_points_to_pg_dump(tmp_path: Path) -> None:
@@ -253,7 +256,7 @@ def test_a_backup_of_postgresql_points_to_pg_dump(tmp_path: Path) -> None:
 def test_rotate_key_waits_for_the_bot_to_stop_then_rotates_everything(
     bot: BotProcess, user: FakeUser, user2: FakeUser, data_dir: Path
 ) -> None:
-    database, key_file = data_dir / "bot.sqlite3", data_dir / "encryption.key"
+    database, key_file = bot.database_url, data_dir / "encryption.key"
     for person in (user, user2):
         begin(person)
     reflect(user, ANSWERS)
@@ -265,7 +268,7 @@ def test_rotate_key_waits_for_the_bot_to_stop_then_rotates_everything(
     assert refused.returncode == 2, refused.stdout + refused.stderr
     assert "stop the bot" in refused.stderr
     assert not (data_dir / "encryption.key.new").exists()
-    assert key_ids(database) == {key_id(old)}
+    assert key_ids(data_dir) == {key_id(old)}
     assert all(answer in shown_by_the_bot(user) for answer in ANSWERS)
 
     bot.stop()
@@ -276,7 +279,7 @@ def test_rotate_key_waits_for_the_bot_to_stop_then_rotates_everything(
     assert new != old
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     assert not (data_dir / "encryption.key.new").exists()
-    assert key_ids(database) == {key_id(new)}
+    assert key_ids(data_dir) == {key_id(new)}
     # Readable with the new key alone, by the bot and by a store.
     bot.start().wait_ready()
     assert all(answer in shown_by_the_bot(user) for answer in ANSWERS)
@@ -287,7 +290,7 @@ def test_rotate_key_waits_for_the_bot_to_stop_then_rotates_everything(
 def test_an_interrupted_rotation_still_starts_reads_everything_and_finishes(
     bot: BotProcess, user: FakeUser, data_dir: Path
 ) -> None:
-    database, key_file = data_dir / "bot.sqlite3", data_dir / "encryption.key"
+    database, key_file = bot.database_url, data_dir / "encryption.key"
     begin(user)
     reflect(user, ANSWERS)
     log_a_session(user, "Work", "Ask more")
@@ -300,7 +303,7 @@ def test_an_interrupted_rotation_still_starts_reads_everything_and_finishes(
         return await reencrypt(store.db, store.cipher, limit=2)
 
     assert on_database(database, Cipher(new, older=[old]), half) == 2
-    assert key_ids(database) == {key_id(old), key_id(new)}
+    assert key_ids(data_dir) == {key_id(old), key_id(new)}
 
     bot.start().wait_ready()
     assert "rotation is unfinished" in last_run(bot)
@@ -315,7 +318,7 @@ def test_an_interrupted_rotation_still_starts_reads_everything_and_finishes(
     assert "Re-encrypted 3 stored values" in done.stdout
     assert decode_key(key_file.read_text()) == new
     assert not (data_dir / "encryption.key.new").exists()
-    assert key_ids(database) == {key_id(new)}
+    assert key_ids(data_dir) == {key_id(new)}
     bot.start().wait_ready()
     assert "rotation is unfinished" not in last_run(bot)
     shown = shown_by_the_bot(user)
@@ -326,7 +329,7 @@ def test_an_interrupted_rotation_still_starts_reads_everything_and_finishes(
 def test_a_key_from_the_environment_is_printed_kept_until_installed_then_finished(
     bot_factory: BotFactory, user: FakeUser, data_dir: Path
 ) -> None:
-    database, pending = data_dir / "bot.sqlite3", data_dir / "encryption.key.new"
+    pending = data_dir / "encryption.key.new"
     old = generate_key()
     bot = bot_factory({"ENCRYPTION_KEY": encode_key(old)}).start().wait_ready()
     begin(user)
@@ -339,7 +342,7 @@ def test_a_key_from_the_environment_is_printed_kept_until_installed_then_finishe
     new = decode_key(line.removeprefix("ENCRYPTION_KEY="))
     assert decode_key(pending.read_text()) == new
     assert stat.S_IMODE(pending.stat().st_mode) == 0o600
-    assert key_ids(database) == {key_id(new)}
+    assert key_ids(data_dir) == {key_id(new)}
     assert not (data_dir / "encryption.key").exists()
     # Until the environment has the new key, the bot starts with both.
     bot.start().wait_ready()

@@ -10,11 +10,13 @@ from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import inspect, text
 
 from conversations.content import t
 from storage import Cipher, Database, Store
 from storage.crypto import decode_key
 from storage.repository import SessionRow
+from tests import databases
 from tests.fake_telegram import BotMessage, FakeUser
 from tests.fake_telegram.client import DEFAULT_TIMEOUT
 
@@ -49,10 +51,10 @@ def soon() -> dt.datetime:
 
 
 def with_store(data_dir: Path, read: Callable[[Store], Awaitable[T]]) -> T:
-    """Run `read` against the bot's own SQLite file, decrypting with the bot's key."""
+    """Run `read` against the database the bot of data_dir used, decrypting with the bot's key."""
 
     async def run() -> T:
-        database = Database(f"sqlite+aiosqlite:///{data_dir / 'bot.sqlite3'}")
+        database = Database(databases.url_for(data_dir))
         try:
             key = decode_key((data_dir / "encryption.key").read_text())
             return await read(Store(database, Cipher(key)))
@@ -60,6 +62,41 @@ def with_store(data_dir: Path, read: Callable[[Store], Awaitable[T]]) -> T:
             await database.dispose()
 
     return asyncio.run(run())
+
+
+def query(data_dir: Path, sql: str, **params: object) -> list[tuple[object, ...]]:
+    """Rows of one SQL statement (`:name` parameters) against the bot's database."""
+
+    async def run() -> list[tuple[object, ...]]:
+        database = Database(databases.url_for(data_dir))
+        try:
+            async with database.read() as session:
+                result = await session.execute(text(sql), params)
+                return [tuple(row) for row in result.all()]
+        finally:
+            await database.dispose()
+
+    return asyncio.run(run())
+
+
+def columns(data_dir: Path, table: str) -> list[str]:
+    """The column names of a table in the bot's database, in order."""
+
+    async def run() -> list[str]:
+        database = Database(databases.url_for(data_dir))
+        try:
+            async with database.read_engine.connect() as conn:
+                found = await conn.run_sync(lambda sync: inspect(sync).get_columns(table))
+            return [str(column["name"]) for column in found]
+        finally:
+            await database.dispose()
+
+    return asyncio.run(run())
+
+
+def on_sqlite(data_dir: Path) -> bool:
+    """Whether the bot of data_dir keeps its data in the SQLite file there."""
+    return databases.is_sqlite(databases.url_for(data_dir))
 
 
 def stored(data_dir: Path, user: FakeUser, prefix: str = "") -> dict[str, str | None]:

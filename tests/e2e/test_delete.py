@@ -1,11 +1,10 @@
-"""/delete: a confirmation, then every row gone (unrecoverable from the SQLite files), reminders
-stopped, places forgotten; coming back starts fresh."""
+"""/delete: a confirmation, then every row gone (unrecoverable from the SQLite files, or from any
+table on PostgreSQL), reminders stopped, places forgotten; coming back starts fresh."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-import sqlite3
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -14,7 +13,7 @@ import pytest
 from conversations.content import Html, t
 from conversations.review import status_lines
 from tests.botproc import BotProcess
-from tests.e2e.helpers import begin, news, reply, stored
+from tests.e2e.helpers import begin, columns, news, on_sqlite, query, reply, stored
 from tests.fake_telegram import BotMessage, FakeUser
 
 CANARY = "canary-41d9-violet-otter-hums"
@@ -26,6 +25,10 @@ PERSON_TABLES = (
     "reminder_ledger",
 )
 ASK_BUTTONS = [t("delete.yes_button"), t("delete.no_button")]
+# PostgreSQL: the tables of the bot's database.
+TABLES_SQL = (
+    "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+)
 
 
 # Talking to the bot ---------------------------------------------------------------------------
@@ -100,23 +103,9 @@ def finish_trust(user: FakeUser, text: str) -> None:
 # Reading the files --------------------------------------------------------------------------
 
 
-def connect(data_dir: Path) -> sqlite3.Connection:
-    """A read-only connection to the bot's database (close it: it must not pin the WAL)."""
-    return sqlite3.connect(f"{(data_dir / 'bot.sqlite3').as_uri()}?mode=ro", uri=True)
-
-
-def query(data_dir: Path, sql: str, *args: object) -> list[tuple[object, ...]]:
-    """Rows of one query against the bot's database."""
-    connection = connect(data_dir)
-    try:
-        return connection.execute(sql, args).fetchall()
-    finally:
-        connection.close()
-
-
 def person_id(data_dir: Path, user: FakeUser) -> int | None:
     """The person's row id, if they exist."""
-    rows = query(data_dir, "SELECT id FROM person WHERE telegram_id = ?", user.user_id)
+    rows = query(data_dir, "SELECT id FROM person WHERE telegram_id = :tid", tid=user.user_id)
     return int(str(rows[0][0])) if rows else None
 
 
@@ -124,12 +113,10 @@ def ciphertexts(data_dir: Path, pid: int) -> list[bytes]:
     """Every encrypted value stored for a person, as it is in the file."""
     rows = query(
         data_dir,
-        "SELECT value_enc FROM answer WHERE person_id = ? "
-        "UNION ALL SELECT topic_enc FROM session_entry WHERE person_id = ? "
-        "UNION ALL SELECT role_enc FROM session_entry WHERE person_id = ?",
-        pid,
-        pid,
-        pid,
+        "SELECT value_enc FROM answer WHERE person_id = :pid "
+        "UNION ALL SELECT topic_enc FROM session_entry WHERE person_id = :pid "
+        "UNION ALL SELECT role_enc FROM session_entry WHERE person_id = :pid",
+        pid=pid,
     )
     return [bytes(value) for (value,) in rows if isinstance(value, bytes)]
 
@@ -139,10 +126,27 @@ def database_files(data_dir: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in data_dir.iterdir() if p.name.startswith("bot.sqlite3")}
 
 
+def database_values(data_dir: Path) -> dict[str, bytes]:
+    """Every value of every table in the bot's database, as bytes, by table."""
+    tables = [str(name) for (name,) in query(data_dir, TABLES_SQL)]
+    assert "answer" in tables and "audit_event" in tables, tables
+    found: dict[str, bytes] = {}
+    for table in tables:
+        values = [value for row in query(data_dir, f'SELECT * FROM "{table}"') for value in row]
+        found[table] = b"\x00".join(
+            bytes(value) if isinstance(value, bytes | memoryview) else str(value).encode()
+            for value in values
+        )
+    return found
+
+
 def assert_gone(data_dir: Path, needles: list[bytes]) -> None:
-    """None of the needles is anywhere in the SQLite files."""
-    files = database_files(data_dir)
-    assert "bot.sqlite3" in files
+    """None of the needles is anywhere in the SQLite files (on PostgreSQL: in any table)."""
+    if on_sqlite(data_dir):
+        files = database_files(data_dir)
+        assert "bot.sqlite3" in files
+    else:
+        files = database_values(data_dir)
     for name, content in files.items():
         for needle in needles:
             assert needle not in content, (name, needle[:12])
@@ -152,7 +156,7 @@ def rows_of(data_dir: Path, pid: int, telegram_id: int) -> dict[str, int]:
     """How many rows each table still holds for a person."""
     counts = {
         table: int(
-            str(query(data_dir, f"SELECT count(*) FROM {table} WHERE person_id = ?", pid)[0][0])
+            str(query(data_dir, f"SELECT count(*) FROM {table} WHERE person_id = :v", v=pid)[0][0])
         )
         for table in PERSON_TABLES
     }
@@ -161,14 +165,14 @@ def rows_of(data_dir: Path, pid: int, telegram_id: int) -> dict[str, int]:
         ("person", "telegram_id", telegram_id),
         ("processed_update", "telegram_id", telegram_id),
     ):
-        found = query(data_dir, f"SELECT count(*) FROM {table} WHERE {column} = ?", value)
+        found = query(data_dir, f"SELECT count(*) FROM {table} WHERE {column} = :v", v=value)
         counts[f"{table}.{column}"] = int(str(found[0][0]))
     return counts
 
 
 def audit(data_dir: Path, pid: int) -> list[str]:
     """The audit events of a person, oldest first."""
-    rows = query(data_dir, "SELECT kind FROM audit_event WHERE person_id = ? ORDER BY id", pid)
+    rows = query(data_dir, "SELECT kind FROM audit_event WHERE person_id = :v ORDER BY id", v=pid)
     return [str(kind) for (kind,) in rows]
 
 
@@ -189,8 +193,8 @@ def test_delete_erases_every_row_and_the_canary_is_nowhere_in_the_files(
     blobs = ciphertexts(data_dir, pid)
     assert len(blobs) == 4, "the reflection, the topic, the role and the closing answer"
     assert all(CANARY.encode() not in blob for blob in blobs)
-    files = b"".join(database_files(data_dir).values())
-    assert all(blob in files for blob in blobs), "the grep below would find them"
+    found = database_files(data_dir) if on_sqlite(data_dir) else database_values(data_dir)
+    assert all(blob in b"".join(found.values()) for blob in blobs), "the search below finds them"
 
     delete_all(user)
 
@@ -198,12 +202,12 @@ def test_delete_erases_every_row_and_the_canary_is_nowhere_in_the_files(
         [*PERSON_TABLES, "person.id", "person.telegram_id", "processed_update.telegram_id"], 0
     )
     assert audit(data_dir, pid) == ["consented", "deleted"]
-    columns = [str(row[1]) for row in query(data_dir, "PRAGMA table_info(audit_event)")]
-    assert columns == ["id", "at", "person_id", "kind"], "the audit holds no content"
+    assert columns(data_dir, "audit_event") == ["id", "at", "person_id", "kind"], "no content"
     # While the bot runs, and after it stopped: neither the text nor its ciphertext is left.
     needles = [CANARY.encode(), *blobs]
     assert_gone(data_dir, needles)
-    assert (data_dir / "bot.sqlite3-wal").stat().st_size < 64 * 1024
+    if on_sqlite(data_dir):
+        assert (data_dir / "bot.sqlite3-wal").stat().st_size < 64 * 1024
     # Someone else's answers stay.
     assert stored(data_dir, user2, "reflect.") == {"reflect.q1": "Ben keeps his answer"}
     bot.stop()

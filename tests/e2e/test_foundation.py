@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 import os
-import sqlite3
 import stat
 from pathlib import Path
+
+import pytest
 
 from conversations.content import items, t
 from conversations.start import COMMANDS
 from tests.botproc import BotProcess
 from tests.conftest import TEST_TOKEN, BotFactory
-from tests.e2e.helpers import begin, stored
+from tests.e2e.helpers import begin, query, stored
 from tests.fake_telegram import FakeTelegram, FakeUser
 
 CANARY = "canary-bright-orange-kettle-4411"
 
 
 def _rows(data_dir: Path, table: str) -> int:
-    with sqlite3.connect(data_dir / "bot.sqlite3") as db:
-        return int(db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+    [(count,)] = query(data_dir, f"SELECT count(*) FROM {table}")
+    return int(str(count))
 
 
 def test_start_shows_objective_privacy_and_agree_and_stores_nothing(
@@ -48,9 +49,8 @@ def test_agreeing_stores_consent_with_its_version_and_shows_the_menu(
     labels = menu.button_labels
     for name in ("learn", "checklist", "tips", "reflect", "log", "review", "crisis"):
         assert t(f"menu.{name}") in labels
-    with sqlite3.connect(data_dir / "bot.sqlite3") as db:
-        rows = db.execute("SELECT telegram_id, consent_version FROM person").fetchall()
-        events = db.execute("SELECT kind FROM audit_event").fetchall()
+    rows = query(data_dir, "SELECT telegram_id, consent_version FROM person")
+    events = query(data_dir, "SELECT kind FROM audit_event")
     assert rows == [(user.user_id, "1")]
     assert events == [("consented",)]
 
@@ -251,6 +251,7 @@ def test_an_update_delivered_again_after_a_crash_stores_nothing_twice(
     }
 
 
+@pytest.mark.sqlite
 def test_the_database_is_readable_by_the_bot_only(bot: BotProcess, data_dir: Path) -> None:
     for name in ("bot.sqlite3", "bot.sqlite3-wal"):
         assert stat.S_IMODE(os.stat(data_dir / name).st_mode) == 0o600, name

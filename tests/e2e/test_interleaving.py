@@ -8,14 +8,13 @@ what each person sees and what is stored for them must be exactly their own flow
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from conversations.content import items, t
 from conversations.log import show_date
 from tests.botproc import BotProcess
-from tests.e2e.helpers import begin, chart, fields, new_messages, stored, today
+from tests.e2e.helpers import begin, chart, fields, new_messages, query, stored, today
 from tests.fake_telegram import BotMessage, FakeTelegram, FakeUser
 
 TIMEOUT = 60.0
@@ -64,12 +63,12 @@ def reflection_flow(messages: list[BotMessage], answered: int, *, done: bool) ->
 
 def answer_rows(data_dir: Path) -> list[tuple[int, str]]:
     """(telegram id, key) of every stored reflection, straight from the bot's database."""
-    with sqlite3.connect(data_dir / "bot.sqlite3") as db:
-        rows = db.execute(
-            "SELECT person.telegram_id, answer.key FROM answer"
-            " JOIN person ON person.id = answer.person_id"
-            " WHERE answer.key LIKE 'reflect.%'"
-        ).fetchall()
+    rows = query(
+        data_dir,
+        "SELECT person.telegram_id, answer.key FROM answer"
+        " JOIN person ON person.id = answer.person_id"
+        " WHERE answer.key LIKE 'reflect.%'",
+    )
     return [(int(telegram_id), str(key)) for telegram_id, key in rows]
 
 

@@ -176,3 +176,40 @@ async def test_migrations_match_the_models(database_url: str) -> None:
         assert diff == []
     finally:
         await database.dispose()
+
+
+async def test_units_of_one_person_take_turns(store: Store) -> None:
+    # SQLite has one writer at a time; on PostgreSQL the person's row is locked for the unit, so
+    # a reminder being claimed, a deletion and the person's own writes never interleave.
+    await store.consent(1, "1")
+    order: list[str] = []
+    first_in = asyncio.Event()
+
+    async def first() -> None:
+        async with store.unit(1) as unit:
+            order.append("first in")
+            first_in.set()
+            await unit.save_answer("reflect.q1", "one")
+            await asyncio.sleep(0.5)  # the second unit asks to start meanwhile
+            order.append("first out")
+
+    async def second() -> None:
+        await first_in.wait()
+        try:
+            async with store.unit(1) as unit:
+                order.append("second in")
+                await unit.save_answer("reflect.q1", "two")
+        except PersonMissing:  # the deletion went first: nothing to write to
+            order.append("second in")
+
+    async def deletion() -> None:
+        await first_in.wait()
+        await asyncio.sleep(0.1)
+        order.append("delete asked")
+        assert await store.delete_person(1)
+        order.append("deleted")
+
+    await asyncio.gather(first(), second(), deletion())
+    assert order.index("second in") > order.index("first out")
+    assert order.index("deleted") > order.index("first out")
+    assert await store.answers(1) == {}
