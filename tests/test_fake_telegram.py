@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import itertools
+import socket
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import pytest_asyncio
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from aiohttp import web
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, Conflict, Forbidden, InvalidToken, NetworkError, RetryAfter
 
 from tests.botproc import BotProcess
@@ -178,8 +181,9 @@ async def test_allowed_updates_filters_kinds(tg: Bot, fake: FakeTelegram, user: 
 async def test_webhook_blocks_polling_until_deleted(
     tg: Bot, fake: FakeTelegram, user: FakeUser
 ) -> None:
-    await tg.set_webhook("https://example.org/hook")
-    assert (await tg.get_webhook_info()).url == "https://example.org/hook"
+    # Nothing listens on the discard port: deliveries fail and the update stays pending.
+    await tg.set_webhook("http://127.0.0.1:9/hook")
+    assert (await tg.get_webhook_info()).url == "http://127.0.0.1:9/hook"
     with pytest.raises(Conflict, match="webhook is active"):
         await tg.get_updates(timeout=0)
     user.send("pending")
@@ -629,6 +633,157 @@ def test_wait_idle(fake: FakeTelegram, user: FakeUser) -> None:
     last = api(fake, "getUpdates")["result"][-1]["update_id"]
     api(fake, "getUpdates", offset=last + 1)
     fake.wait_idle(timeout=1)
+
+
+# ----- webhook delivery --------------------------------------------------------------------------
+
+
+class HookReceiver:
+    """A bot's webhook endpoint: records each POST and answers with scripted statuses (then 200)."""
+
+    def __init__(self, statuses: list[int] | None = None) -> None:
+        self.statuses = list(statuses or [])
+        self.posts: list[tuple[dict[str, str], dict[str, Any]]] = []
+        self.url = ""
+
+    async def handle(self, request: web.Request) -> web.Response:
+        self.posts.append((dict(request.headers), await request.json()))
+        return web.Response(status=self.statuses.pop(0) if self.statuses else 200)
+
+    def texts(self) -> list[str]:
+        """Texts (or callback data) of the updates received, in order."""
+        found = []
+        for _, update in self.posts:
+            body = update.get("message") or update.get("callback_query") or {}
+            found.append(body.get("text") or body.get("data") or "")
+        return found
+
+
+@pytest_asyncio.fixture
+async def hook() -> AsyncIterator[HookReceiver]:
+    """A webhook endpoint on a free local port, served from the test's event loop."""
+    receiver = HookReceiver()
+    app = web.Application()
+    app.router.add_post("/hook", receiver.handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    receiver.url = f"http://127.0.0.1:{runner.addresses[0][1]}/hook"
+    try:
+        yield receiver
+    finally:
+        await runner.cleanup()
+
+
+async def eventually(probe: Callable[[], bool]) -> None:
+    """Wait (without blocking the loop, which serves the webhook) until probe() is true."""
+    for _ in range(1500):
+        if probe():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("still not true after 15 s")
+
+
+@pytest.mark.asyncio
+async def test_webhook_gets_each_update_in_order_with_the_secret(
+    tg: Bot, fake: FakeTelegram, user: FakeUser, user2: FakeUser, hook: HookReceiver
+) -> None:
+    user.command("/start")
+    assert await tg.set_webhook(hook.url, secret_token="s3cret_-X", allowed_updates=[])
+    with pytest.raises(Conflict, match="webhook is active"):
+        await tg.get_updates(timeout=0)
+    user.send("one")
+    user2.send("other chat")
+    user.send("two")
+    await tg.send_message(1001, "Continue?", reply_markup=YES_NO)
+    user.press("No")
+    await eventually(lambda: fake.pending_updates() == 0)
+    assert len(hook.posts) == 5
+    mine = [
+        text
+        for (_, update), text in zip(hook.posts, hook.texts(), strict=True)
+        if (update.get("message") or update["callback_query"])["from"]["id"] == 1001
+    ]
+    assert mine == ["/start", "one", "two", "no"]
+    for headers, update in hook.posts:
+        assert headers["Content-Type"] == "application/json"
+        assert headers["X-Telegram-Bot-Api-Secret-Token"] == "s3cret_-X"
+        assert Update.de_json(update, tg) is not None
+    assert [d.status for d in fake.deliveries] == [200] * 5
+    assert all(d.secret_sent and d.url == hook.url for d in fake.deliveries)
+    assert sorted(d.update_id for d in fake.deliveries) == sorted(
+        update["update_id"] for _, update in hook.posts
+    )
+    info = await tg.get_webhook_info()
+    assert (info.url, info.pending_update_count, info.last_error_date) == (hook.url, 0, None)
+
+
+@pytest.mark.asyncio
+async def test_webhook_without_secret_sends_no_secret_header(
+    tg: Bot, fake: FakeTelegram, user: FakeUser, hook: HookReceiver
+) -> None:
+    await tg.set_webhook(hook.url)
+    user.send("plain")
+    await eventually(lambda: len(hook.posts) == 1)
+    assert "X-Telegram-Bot-Api-Secret-Token" not in hook.posts[0][0]
+    assert not fake.deliveries[0].secret_sent
+
+
+@pytest.mark.asyncio
+async def test_failed_delivery_is_retried_in_order_with_back_off(
+    tg: Bot, fake: FakeTelegram, user: FakeUser, hook: HookReceiver
+) -> None:
+    hook.statuses = [500, 403, 413]
+    await tg.set_webhook(hook.url, secret_token="abc")
+    first = user.send("first")
+    user.send("second")
+    await eventually(lambda: len(hook.posts) == 1)
+    info = await tg.get_webhook_info()
+    assert info.pending_update_count == 2
+    assert info.last_error_message is not None and "Wrong response" in info.last_error_message
+    assert info.last_error_date is not None
+    await eventually(lambda: fake.pending_updates() == 0)
+    assert hook.texts() == ["first"] * 4 + ["second"]
+    statuses = [d.status for d in fake.deliveries]
+    assert statuses == [500, 403, 413, 200, 200]
+    assert fake.deliveries[0].error is not None and "500" in fake.deliveries[0].error
+    first_id = fake.deliveries[0].update_id
+    assert [d.update_id for d in fake.deliveries] == [first_id] * 4 + [first_id + 1]
+    assert hook.posts[0][1]["message"]["message_id"] == first
+    gaps = [b.time - a.time for a, b in itertools.pairwise(fake.deliveries[:4])]
+    assert all(gap >= 0.15 for gap in gaps), gaps
+
+
+@pytest.mark.asyncio
+async def test_unreachable_webhook_keeps_updates_for_get_updates_after_delete(
+    tg: Bot, fake: FakeTelegram, user: FakeUser
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    await tg.set_webhook(f"http://127.0.0.1:{closed_port}/hook")
+    user.send("kept")
+    await eventually(lambda: len(fake.deliveries) >= 2)
+    failed = fake.deliveries[0]
+    assert failed.status is None and failed.error and not failed.ok
+    info = await tg.get_webhook_info()
+    assert info.pending_update_count == 1 and info.last_error_message
+    assert await tg.delete_webhook()
+    updates = await tg.get_updates(timeout=0)
+    assert [u.message.text for u in updates if u.message] == ["kept"]
+    user.send("after delete")
+    later = await tg.get_updates(offset=updates[0].update_id + 1, timeout=0)
+    assert [u.message.text for u in later if u.message] == ["after delete"]
+    assert later[0].update_id not in {d.update_id for d in fake.deliveries}
+
+
+@pytest.mark.asyncio
+async def test_set_webhook_checks_secret_and_max_connections(tg: Bot) -> None:
+    with pytest.raises(BadRequest, match="ecret token contains unallowed characters"):
+        await tg.set_webhook("http://127.0.0.1:1/hook", secret_token="no spaces")
+    with pytest.raises(BadRequest, match="max_connections"):
+        await tg.set_webhook("http://127.0.0.1:1/hook", max_connections=0)
+    assert (await tg.get_webhook_info()).url == ""
 
 
 # ----- the subprocess harness --------------------------------------------------------------------

@@ -22,6 +22,7 @@ from .models import (
 )
 from .server import FakeTelegram
 from .state import BOT_USERNAME
+from .webhook import WebhookDelivery
 
 __all__ = [
     "BOT_USERNAME",
@@ -37,6 +38,7 @@ __all__ = [
     "ParsedText",
     "RecordedRequest",
     "StoredFile",
+    "WebhookDelivery",
     "parse_html",
     "utf16_len",
 ]

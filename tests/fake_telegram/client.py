@@ -119,6 +119,10 @@ class ChatView:
             lines.append("--- failed bot calls (latest 15) ---")
             lines.extend(failed[-15:])
         lines.append(f"--- pending (unconfirmed) updates: {self.fake.pending_updates()} ---")
+        refused = [d for d in self.fake.deliveries if not d.ok]
+        if refused:
+            lines.append("--- failed webhook deliveries (latest 5) ---")
+            lines.extend(f"update {d.update_id} -> {d.status} {d.error}" for d in refused[-5:])
         return "\n".join(lines)
 
     def _conversation_lines(self) -> list[str]:
@@ -327,6 +331,26 @@ class FakeUser(ChatView):
         with world.cond:
             target, data = self._find_button(chat_id, label_or_data, message)
             record = world.new_callback(self.user_id, chat_id, target.message_id, data)
+            world.seen.add(self.user_id)
+            world.push_update("callback_query", self._callback_body(record, target))
+            return record.callback_id
+
+    def press_data(self, data: str, message: BotMessage | int | None = None) -> str:
+        """Press a button with any callback data (forged, stale, junk) on one of the bot's
+        messages in this chat (the newest by default), whatever buttons that message has."""
+        world = self.fake.world
+        with world.cond:
+            state = world.chats.get(self.chat_id)
+            candidates = (
+                [m for m in reversed(state.bot_messages()) if not m.deleted] if state else []
+            )
+            if message is not None:
+                wanted_id = message.message_id if isinstance(message, BotMessage) else message
+                candidates = [m for m in candidates if m.message_id == wanted_id]
+            if not candidates:
+                raise AssertionError(f"no bot message to press a button on\n{self.dump()}")
+            target = candidates[0]
+            record = world.new_callback(self.user_id, self.chat_id, target.message_id, data)
             world.seen.add(self.user_id)
             world.push_update("callback_query", self._callback_body(record, target))
             return record.callback_id

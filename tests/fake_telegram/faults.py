@@ -54,7 +54,7 @@ class _Failure(_Rule):
 
 @dataclass
 class _Stall(_Rule):
-    """Delay matching calls."""
+    """Delay matching calls (before processing them, or, as a hold, before answering)."""
 
     seconds: float = 0.0
 
@@ -84,6 +84,7 @@ class FaultInjector:
         self._send_methods = frozenset(m.lower() for m in send_methods)
         self._failures: list[_Failure] = []
         self._stalls: list[_Stall] = []
+        self._holds: list[_Stall] = []
         self._drops: list[_Drop] = []
         self._per_second: int | None = None
         self._window: deque[float] = deque()
@@ -103,6 +104,11 @@ class FaultInjector:
         with self._lock:
             self._stalls.append(_Stall(method.lower(), chat_id, times, seconds))
 
+    def add_hold(self, method: str, chat_id: int | None, times: int | None, seconds: float) -> None:
+        """Process the next matching calls at once but answer them only after seconds."""
+        with self._lock:
+            self._holds.append(_Stall(method.lower(), chat_id, times, seconds))
+
     def add_drop(
         self, method: str, chat_id: int | None, times: int | None, after_processing: bool
     ) -> None:
@@ -121,6 +127,7 @@ class FaultInjector:
         with self._lock:
             self._failures.clear()
             self._stalls.clear()
+            self._holds.clear()
             self._drops.clear()
             self._per_second = None
             self._window.clear()
@@ -141,6 +148,15 @@ class FaultInjector:
         """Seconds to delay this call (consumes the stall)."""
         with self._lock:
             rule = next((r for r in self._stalls if r.matches(method, chat_id)), None)
+            if rule is None:
+                return 0.0
+            rule.consume()
+            return rule.seconds
+
+    def take_hold(self, method: str, chat_id: int | None) -> float:
+        """Seconds to hold this call's answer after processing it (consumes the hold)."""
+        with self._lock:
+            rule = next((r for r in self._holds if r.matches(method, chat_id)), None)
             if rule is None:
                 return 0.0
             rule.consume()

@@ -350,13 +350,29 @@ def delete_my_commands(world: World, params: Params) -> bool:
     return True
 
 
+WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
+
 @api_method("setWebhook")
 def set_webhook(world: World, params: Params) -> bool:
-    """Record the webhook URL (nothing is ever posted to it)."""
+    """Set the webhook the fake POSTs pending updates to (see webhook.py); "" removes it."""
+    url = str(params.get("url") or "")
+    if url and not re.match(r"https?://[^/?#]+", url):
+        raise bad_request("bad webhook: an HTTPS URL must be provided for webhook")
+    secret = params.get("secret_token")
+    if secret is not None and not WEBHOOK_SECRET.fullmatch(str(secret)):
+        raise bad_request("secret token contains unallowed characters")
+    connections = params.get("max_connections")
+    if connections is not None and not (isinstance(connections, int) and 1 <= connections <= 100):
+        raise bad_request("bad webhook: max_connections must be between 1 and 100")
+    allowed = params.get("allowed_updates")
+    if isinstance(allowed, list):
+        world.allowed_updates = [str(kind) for kind in allowed]
     world.webhook = {
-        "url": str(params.get("url") or ""),
-        "max_connections": params.get("max_connections"),
-        "allowed_updates": params.get("allowed_updates"),
+        "url": url,
+        "max_connections": connections,
+        "allowed_updates": allowed,
+        "secret_token": None if secret is None else str(secret),
     }
     if params.get("drop_pending_updates"):
         world.drop_updates()
@@ -380,7 +396,7 @@ def get_webhook_info(world: World, params: Params) -> JsonDict:
         "has_custom_certificate": False,
         "pending_update_count": len(world.updates),
     }
-    for key in ("max_connections", "allowed_updates"):
+    for key in ("max_connections", "allowed_updates", "last_error_date", "last_error_message"):
         if world.webhook.get(key) is not None and info["url"]:
             info[key] = world.webhook[key]
     return info

@@ -26,6 +26,7 @@ from .models import (
 )
 from .params import Params, read_params
 from .state import World
+from .webhook import WebhookDeliverer, WebhookDelivery
 
 MAX_BODY = 64 * 1024 * 1024
 CONFLICT_POLL = (
@@ -79,6 +80,7 @@ class FakeTelegram:
         self._wakeup: asyncio.Event | None = None
         self._poll_generation = 0
         self._closing = False
+        self._webhook = WebhookDeliverer(self.world)
 
     # ----- lifecycle -----------------------------------------------------------------------
 
@@ -142,6 +144,7 @@ class FakeTelegram:
         self._runner = runner
         self._port = int(runner.addresses[0][1])
         self._wakeup = asyncio.Event()
+        await self._webhook.start()
         loop = asyncio.get_running_loop()
 
         def notify() -> None:
@@ -152,11 +155,13 @@ class FakeTelegram:
     async def _shutdown(self) -> None:
         """Release long polls and close the server."""
         self._wake()
+        await self._webhook.stop()
         if self._runner is not None:
             await self._runner.cleanup()
 
     def _wake(self) -> None:
-        """Wake all long polls (runs on the server loop)."""
+        """Wake all long polls and the webhook delivery (runs on the server loop)."""
+        self._webhook.wake()
         if self._wakeup is not None:
             self._wakeup.set()
             self._wakeup = asyncio.Event()
@@ -205,6 +210,9 @@ class FakeTelegram:
             result, error = None, exc
         if drop is not None:
             return self._drop(request, record)
+        hold = self.faults.take_hold(name, chat_id)
+        if hold > 0:  # done, but the answer comes late: the caller's read may time out first
+            await asyncio.sleep(hold)
         return self._respond(record, result, error)
 
     async def _handle_file(self, request: web.Request) -> web.StreamResponse:
@@ -249,7 +257,10 @@ class FakeTelegram:
         found = lookup(name)
         assert found is not None
         with self.world.cond:
-            return found[1](self.world, params)
+            result = found[1](self.world, params)
+        if name in ("setWebhook", "deleteWebhook"):
+            self._wake()
+        return result
 
     async def _get_updates(self, params: Params) -> list[JsonDict]:
         """Long polling: wait up to `timeout` seconds for updates after `offset`."""
@@ -389,6 +400,35 @@ class FakeTelegram:
         with self.world.cond:
             return dict(self.world.webhook)
 
+    @property
+    def deliveries(self) -> list[WebhookDelivery]:
+        """Every attempt to POST an update to the webhook so far, in order."""
+        with self.world.cond:
+            return list(self._webhook.deliveries)
+
+    def wait_for_delivery(
+        self,
+        update_id: int | None = None,
+        *,
+        after: int = 0,
+        timeout: float = 15.0,
+        predicate: Callable[[WebhookDelivery], bool] | None = None,
+    ) -> WebhookDelivery:
+        """First webhook delivery attempt at index >= after (of update_id, matching predicate)."""
+
+        def probe() -> WebhookDelivery | None:
+            for delivery in self._webhook.deliveries[after:]:
+                wanted = update_id is None or delivery.update_id == update_id
+                if wanted and (predicate is None or predicate(delivery)):
+                    return delivery
+            return None
+
+        found = self.world.wait_until(probe, timeout)
+        if found is None:
+            seen = [(d.update_id, d.status, d.error) for d in self.deliveries[after:]][-30:]
+            raise AssertionError(f"no such webhook delivery within {timeout}s; seen: {seen}")
+        return found
+
     def pending_updates(self) -> int:
         """Updates the bot has not yet confirmed via getUpdates offset."""
         with self.world.cond:
@@ -424,6 +464,13 @@ class FakeTelegram:
     ) -> None:
         """Delay the next `times` matching calls by `seconds` before processing them."""
         self.faults.add_stall(method, chat_id, times, seconds)
+
+    def hold(
+        self, method: str, seconds: float, chat_id: int | None = None, times: int | None = 1
+    ) -> None:
+        """Process the next `times` matching calls at once, then hold each answer `seconds`
+        (longer than the caller's read timeout, the call is done but the caller times out)."""
+        self.faults.add_hold(method, chat_id, times, seconds)
 
     def disconnect(
         self,
