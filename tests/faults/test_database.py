@@ -121,12 +121,19 @@ def test_a_lock_held_for_thirty_seconds_asks_the_person_to_send_again_shortly(
     refused_then_resent(user, data_dir, ledger, answer)
 
 
-def test_a_read_only_database_refuses_kindly_and_recovers_without_a_restart(
-    bot_factory: BotFactory, user: FakeUser, data_dir: Path, ledger: Ledger, tmp_path: Path
+@pytest.mark.parametrize("kind", ["read_only", "full"])
+def test_a_read_only_database_or_a_full_disk_refuses_kindly_and_recovers_without_a_restart(
+    bot_factory: BotFactory,
+    user: FakeUser,
+    data_dir: Path,
+    ledger: Ledger,
+    tmp_path: Path,
+    kind: str,
 ) -> None:
-    """The database turns read-only (`PRAGMA query_only` on the bot's connections): an answer
-    gets "could not save, please send it again", the prompt does not move on; when the fault
-    goes, the same running bot stores the answer sent again."""
+    """The database turns read-only (`PRAGMA query_only` on the bot's connections) or the disk is
+    full (`PRAGMA max_page_count` at the database's size): an answer gets "could not save, please
+    send it again" and the prompt does not move on; when the fault goes, the same running bot
+    stores the answer sent again."""
     fault = DatabaseFault(tmp_path)
     bot = bot_factory(fault.env)
     bot.command = list(COMMAND)
@@ -134,35 +141,12 @@ def test_a_read_only_database_refuses_kindly_and_recovers_without_a_restart(
     first_answer_given(user, data_dir, ledger)
     before = stored(data_dir, user, "reflect.")
     answer = ledger.canary(user)
-
-    fault.read_only()
-    mark = user.mark()
-    user.send(answer)
-    assert_refused(user, data_dir, mark, before)
-
-    fault.clear()
-    pid = bot.pid
-    refused_then_resent(user, data_dir, ledger, answer)
-    assert bot.running and bot.pid == pid and bot.starts == 1
-
-
-def test_a_full_disk_refuses_kindly_and_recovers_without_a_restart(
-    bot_factory: BotFactory, user: FakeUser, data_dir: Path, ledger: Ledger, tmp_path: Path
-) -> None:
-    """The disk is full (`PRAGMA max_page_count` at the database's size): a long answer, which
-    needs new pages, gets "could not save, please send it again" and the prompt does not move
-    on; once there is room again, the same running bot stores the answer sent again."""
-    fault = DatabaseFault(tmp_path)
-    bot = bot_factory(fault.env)
-    bot.command = list(COMMAND)
-    bot.start().wait_ready()
-    first_answer_given(user, data_dir, ledger)
-    before = stored(data_dir, user, "reflect.")
-    canary = ledger.canary(user)
-    # Longer than a database page, so storing it needs pages the full disk does not have.
-    answer = canary + (" so much to say about safety" * 140)
-
-    fault.full()
+    if kind == "full":
+        # Longer than a database page, so storing it needs pages the full disk does not have.
+        answer += " so much to say about safety" * 140
+        fault.full()
+    else:
+        fault.read_only()
     mark = user.mark()
     user.send(answer)
     assert_refused(user, data_dir, mark, before)
