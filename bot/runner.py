@@ -63,17 +63,24 @@ class Runner:
     async def run(self) -> int:
         """Wait to be the active instance, then serve until a signal; returns the exit code."""
         self._signals()
-        self.status.write()
-        writer = asyncio.create_task(self.status.keep_writing())
+        writer: asyncio.Task[None] | None = None
 
-        def standby() -> None:
-            self.status.role = "standby"
+        def report(role: str) -> None:
+            # Only once this process may speak for the data folder: a second instance refused
+            # on a SQLite file must not touch the running one's status.
+            nonlocal writer
+            self.status.role = role
+            if writer is None:
+                writer = asyncio.create_task(self.status.keep_writing())
             self.status.write()
 
         try:
-            lock = await acquire(self.store.db, self.stop_requested, on_standby=standby)
+            lock = await acquire(
+                self.store.db, self.stop_requested, on_standby=lambda: report("standby")
+            )
             if lock is None:
                 return 0
+            report("starting")
             try:
                 if lock.shared:
                     logger.info("This instance is now the active one")
@@ -81,10 +88,11 @@ class Runner:
             finally:
                 await lock.release()
         finally:
-            writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await writer
-            self.status.remove()
+            if writer is not None:
+                writer.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await writer
+                self.status.remove()
 
     def _build(self) -> App:
         contact = self.status.contact

@@ -88,7 +88,9 @@ def test_a_second_instance_on_the_same_sqlite_file_refuses_to_start(
     second = bot_factory().start()
     assert second.wait_exit(timeout=60) == 2
     assert "another instance of the bot is already running" in second.logs().split("#2")[-1]
-    # The first one goes on as before.
+    # The first one's health report was left alone, and it goes on as before.
+    assert (bot.data_dir / STATUS_FILE).exists()
+    assert cli(["health"], bot.env()).returncode == 0
     begin(user)
     assert bot.running
     # Once the first one has stopped, a new one starts on the same file.
