@@ -48,6 +48,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     HOME=/home/bot \
     DATA_DIR=/data
 
+# A fallback font for Chinese, Japanese and Korean in the PDF export (DejaVu has none).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends fonts-droid-fallback=1:6.0.1r16-1.1 \
+    && rm -rf /var/lib/apt/lists/*
+
 RUN groupadd --system --gid 10001 bot \
     && useradd --system --uid 10001 --gid bot --create-home --home-dir /home/bot \
         --shell /usr/sbin/nologin bot \

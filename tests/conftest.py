@@ -31,11 +31,21 @@ def pytest_configure(config: pytest.Config) -> None:
         "sqlite: the test is about the SQLite file, so its bots use SQLite whatever "
         "TEST_DATABASE says",
     )
+    config.addinivalue_line(
+        "markers",
+        "slow: the test waits for clock minutes (reminders) or a takeover; such tests run first, "
+        "so that the workers don't finish on one of them",
+    )
     try:
         if databases.backend() == "postgresql":
             databases.run(databases.check_postgres())
     except databases.DatabaseSetupError as error:
         raise pytest.UsageError(str(error)) from None
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow tests first (a stable sort: otherwise in the usual order)."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

@@ -343,6 +343,7 @@ def test_a_section_opened_by_an_old_button_is_ended_in_memory_too(
     assert sessions == [(0,)]
 
 
+@pytest.mark.slow
 def test_a_reminder_due_after_deletion_never_comes(
     bot: BotProcess, user: FakeUser, data_dir: Path
 ) -> None:

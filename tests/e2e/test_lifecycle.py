@@ -24,6 +24,7 @@ ANSWERS = ["First, slowly", "Second, while held", "Third, still queued"]
 FOURTH = "Fourth, after the restart"
 
 
+@pytest.mark.slow
 def test_sigterm_finishes_queued_updates_and_a_running_reminder_then_exits(
     bot: BotProcess, fake: FakeTelegram, user: FakeUser, user2: FakeUser, data_dir: Path
 ) -> None:

@@ -418,6 +418,7 @@ def is_reminder(message: BotMessage) -> bool:
     return message.event == "new" and message.html == t("reminders.text")
 
 
+@pytest.mark.slow
 def test_a_one_off_session_brings_its_reminder_and_its_buttons_work(
     bot: BotProcess, fake: FakeTelegram, user: FakeUser, user2: FakeUser, data_dir: Path
 ) -> None:
@@ -493,6 +494,7 @@ def test_a_one_off_session_brings_its_reminder_and_its_buttons_work(
     ]
 
 
+@pytest.mark.slow
 def test_a_reminder_due_while_the_bot_was_down_comes_once(
     bot: BotProcess, user: FakeUser, data_dir: Path
 ) -> None:
@@ -510,6 +512,7 @@ def test_a_reminder_due_while_the_bot_was_down_comes_once(
     assert len(reminders_in(user)) == 1
 
 
+@pytest.mark.slow
 def test_a_rate_limited_reminder_comes_once_and_a_blocked_one_marks_the_person(
     bot: BotProcess, fake: FakeTelegram, user: FakeUser, user2: FakeUser, data_dir: Path
 ) -> None:

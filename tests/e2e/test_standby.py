@@ -67,6 +67,7 @@ def prompt(index: int) -> str:
     return text
 
 
+@pytest.mark.slow
 def test_the_standby_takes_over_a_conversation_and_the_reminders(
     pair: tuple[BotProcess, BotProcess],
     fake: FakeTelegram,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import struct
 
+import pytest
+
 from conversations.content import t
 from tests.botproc import BotProcess
 from tests.e2e.helpers import begin, soon
@@ -93,6 +95,7 @@ def press_until(user: FakeUser, label: str, wanted: str) -> None:
     user.wait_for(lambda m: wanted in str(m.buttons), after=mark)
 
 
+@pytest.mark.slow
 def test_the_weekly_summary_comes_once_at_its_time_and_survives_a_restart(
     bot: BotProcess, user: FakeUser
 ) -> None:

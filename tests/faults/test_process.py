@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
+
 from conversations import reflect
 from conversations.content import t
 from tests.botproc import BotProcess
@@ -106,6 +108,7 @@ def test_ten_messages_sent_while_the_bot_is_down_are_all_taken_once_in_order(
     assert asked == [p.text for p in reflect.prompts()[1:]] + [t("reflect.done")]
 
 
+@pytest.mark.slow
 def test_killed_during_a_burst_of_fifty_reminders_loses_none_and_repeats_only_one_in_flight(
     bot: BotProcess, fake: FakeTelegram, data_dir: Path
 ) -> None:
@@ -142,6 +145,7 @@ def test_killed_during_a_burst_of_fifty_reminders_loses_none_and_repeats_only_on
     assert all(1 <= n <= 2 for n in counts.values()), counts
 
 
+@pytest.mark.slow
 def test_sigterm_with_answers_queued_and_a_reminder_being_sent_finishes_them_and_exits_0(
     bot: BotProcess,
     fake: FakeTelegram,

@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
+
 from conversations.content import t
 from storage.repository import PersonInfo
 from tests.botproc import BotProcess
@@ -141,6 +143,7 @@ def test_not_modified_and_too_old_are_handled_quietly(
     answer(user, ledger, "q2", "q3")
 
 
+@pytest.mark.slow
 def test_a_reminder_to_a_person_who_blocked_the_bot_pauses_theirs_and_start_resumes(
     bot: BotProcess, fake: FakeTelegram, user: FakeUser, data_dir: Path
 ) -> None:
@@ -196,6 +199,7 @@ def test_a_reply_whose_answer_times_out_stores_the_answer_once(
     answer(user, ledger, "q2", "q3")
 
 
+@pytest.mark.slow
 def test_a_reminder_whose_answer_times_out_comes_at_most_twice_and_is_claimed_once(
     bot: BotProcess, fake: FakeTelegram, user: FakeUser, data_dir: Path
 ) -> None:
