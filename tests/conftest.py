@@ -33,6 +33,11 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.addinivalue_line(
         "markers",
+        "empty_database: the bot starts on an empty database and migrates it itself (other tests "
+        "start on a copy of a migrated one)",
+    )
+    config.addinivalue_line(
+        "markers",
         "slow: the test waits for clock minutes (reminders) or a takeover; such tests run first, "
         "so that the workers don't finish on one of them",
     )
@@ -94,6 +99,8 @@ def bot_factory(
     """
     created: list[BotProcess] = []
     postgres: dict[Path, str] = {}  # data folder -> name of its PostgreSQL database
+    # Unless a test is about the bot's first start, its database starts at the newest migration.
+    seed = request.node.get_closest_marker("empty_database") is None
     use_postgres = (
         databases.backend() == "postgresql" and request.node.get_closest_marker("sqlite") is None
     )
@@ -103,7 +110,7 @@ def bot_factory(
             return None  # SQLite, or the test chose the database itself
         known = databases.remembered(folder)
         if known is None:
-            known, name = databases.run(databases.fresh_postgres_database())
+            known, name = databases.run(databases.fresh_postgres_database(migrated=seed))
             postgres[folder.resolve()] = name
             databases.remember(folder, known)
         return known
@@ -113,6 +120,8 @@ def bot_factory(
     ) -> BotProcess:
         folder = data or data_dir
         url = database_for(folder, env_extra)
+        if url is None and not (env_extra or {}).get("DATABASE_URL") and seed:
+            databases.seed_sqlite(folder)
         process = BotProcess(fake, folder, env_extra, database_url=url)
         created.append(process)
         return process

@@ -41,6 +41,7 @@ def test_start_shows_objective_privacy_and_agree_and_stores_nothing(
     assert _rows(data_dir, "person") == 0
 
 
+@pytest.mark.empty_database
 def test_agreeing_stores_consent_with_its_version_and_shows_the_menu(
     bot: BotProcess, user: FakeUser, data_dir: Path
 ) -> None:
@@ -252,6 +253,7 @@ def test_an_update_delivered_again_after_a_crash_stores_nothing_twice(
 
 
 @pytest.mark.sqlite
+@pytest.mark.empty_database
 def test_the_database_is_readable_by_the_bot_only(bot: BotProcess, data_dir: Path) -> None:
     for name in ("bot.sqlite3", "bot.sqlite3-wal"):
         assert stat.S_IMODE(os.stat(data_dir / name).st_mode) == 0o600, name
