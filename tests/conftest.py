@@ -49,8 +49,23 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The slow tests first (a stable sort: otherwise in the usual order)."""
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    """Each xdist worker starts with its share of the slow tests.
+
+    xdist's worksteal hands each worker a contiguous part of the collection at first (the same
+    split as below), and idle workers later take from the end of others' parts; so the slow tests
+    go to the front of every part, and the fast ones fill the rest in the usual order.
+    """
+    workers = max(1, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")))
+    slow = [item for item in items if item.get_closest_marker("slow") is not None]
+    fast = iter([item for item in items if item.get_closest_marker("slow") is None])
+    ordered: list[pytest.Item] = []
+    remaining = len(items)
+    for worker in range(workers):
+        size = remaining // (workers - worker)
+        remaining -= size
+        share = slow[worker::workers][:size]
+        ordered += share + [next(fast) for _ in range(size - len(share))]
+    items[:] = ordered
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
