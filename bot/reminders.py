@@ -18,7 +18,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from telegram import Update
+from telegram import Message, Update
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import ContextTypes, ExtBot, Job, JobQueue
 
@@ -203,17 +203,32 @@ async def deliver(
             (t("reminders.no_session"), data("rem", "none", entry_id)),
         ],
     )
-    try:
-        message = await bot.send_message(
+
+    async def send() -> Message:
+        return await bot.send_message(
             telegram_id, t("reminders.text"), reply_markup=buttons, rate_limit_args=BULK
         )
+
+    await _send_claimed(store, telegram_id, entry_id, "A reminder", send)
+
+
+async def _send_claimed(
+    store: Store,
+    telegram_id: int,
+    entry_id: int,
+    what: str,
+    send: Callable[[], Coroutine[Any, Any, Message]],
+) -> None:
+    """Send a claimed ledger entry and record how it went (a block pauses the person)."""
+    try:
+        message = await send()
     except Forbidden:
         logger.info("A person blocked the bot; their reminders are paused")
         await store.set_blocked(telegram_id, True)
         await store.finish_reminder(entry_id, "blocked")
         return
     except TelegramError as error:
-        logger.warning("A reminder could not be sent: %s", type(error).__name__)
+        logger.warning("%s could not be sent: %s", what, type(error).__name__)
         await store.finish_reminder(entry_id, "failed")
         return
     await store.finish_reminder(entry_id, "sent", message_id=message.message_id)
@@ -227,7 +242,8 @@ async def deliver_summary(bot: ExtBot[Any], store: Store, telegram_id: int, entr
     if composed.empty:
         await store.finish_reminder(entry_id, "empty")
         return
-    try:
+
+    async def send() -> Message:
         first = await bot.send_message(
             telegram_id, t("summary.weekly_first_line"), rate_limit_args=BULK
         )
@@ -240,15 +256,9 @@ async def deliver_summary(bot: ExtBot[Any], store: Store, telegram_id: int, entr
                 caption=t("summary.chart_caption"),
                 rate_limit_args=BULK,
             )
-    except Forbidden:
-        await store.set_blocked(telegram_id, True)
-        await store.finish_reminder(entry_id, "blocked")
-        return
-    except TelegramError as error:
-        logger.warning("A weekly summary could not be sent: %s", type(error).__name__)
-        await store.finish_reminder(entry_id, "failed")
-        return
-    await store.finish_reminder(entry_id, "sent", message_id=first.message_id)
+        return first
+
+    await _send_claimed(store, telegram_id, entry_id, "A weekly summary", send)
 
 
 def _ext(context: ContextTypes.DEFAULT_TYPE) -> ExtBot[Any]:
