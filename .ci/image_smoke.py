@@ -58,9 +58,9 @@ def main(repo: Path) -> None:
 
     # Everything the bot wires in imports (matplotlib, fpdf2, asyncpg, the webhook server ...).
     import asyncpg  # noqa: F401
+    import bot.export_files
 
     import bot.app
-    import bot.export_files
 
     check((bot.export_files.dejavu_dir() / "DejaVuSans.ttf").exists(), "the PDF font is there")
 

@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 
 from bench.common import KEY, TOKEN, Section, Size, median, percentile
 from bench.seed import due_burst, migrate, people, sync_engine
-from conversations.content import t
+from conversations.worksheet.content import t
 from storage.models import ReminderLedger
 from tests.botproc import BotProcess
 from tests.fake_telegram import BotMessage, FakeTelegram, FakeUser

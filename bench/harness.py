@@ -27,7 +27,7 @@ from bench.local import LocalRequest, Person, Tracker
 from bot.__main__ import open_store
 from bot.app import build_application
 from bot.settings import Settings
-from conversations.content import t
+from conversations.worksheet.content import t
 from storage import Store
 
 AnyApp = Application[Any, Any, Any, Any, Any, Any]

@@ -2,7 +2,7 @@
 
 Single-row commits per second on a SQLite file in WAL with synchronous=NORMAL, one writer, through
 the stdlib driver, aiosqlite, SQLAlchemy Core (async), the ORM (async), and the bot's own unit
-of work (Store.unit: person lookup, update claim, answer and place, as conversations.common.save
+of work (Store.unit: person lookup, update claim, answer and place, as conversations.kit.steps.save
 does for every answer); then the same rows committed 50 to a transaction (group commit) and the
 bot's unit from 50 people at once.
 """

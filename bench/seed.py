@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, create_engine, insert, select
 
 from bench.common import KEY
-from bot import reminders
+from conversations.worksheet import timeplan
 from storage import Cipher, Database
 from storage.crypto import decode_key
 from storage.models import (
@@ -166,7 +166,7 @@ def weekly_schedules(
     engine: Engine, persons: dict[int, int], zones: dict[int, str] | None = None
 ) -> None:
     """A weekly session per person at a random weekday and hour, with its next reminder planned
-    by the bot's own arithmetic (bot.reminders.first_due)."""
+    by the bot's own arithmetic (conversations.worksheet.timeplan.first_due)."""
     now = dt.datetime.now(dt.UTC)
     rng = random.Random(3)
     tz_cache: dict[str, ZoneInfo] = {}
@@ -178,7 +178,7 @@ def weekly_schedules(
             name = (zones or {}).get(pid, "UTC")
             tz = tz_cache.setdefault(name, ZoneInfo(name))
             info = ScheduleInfo(0, pid, "weekly", weekday, at, None, None, None, None)
-            occurrence, due = reminders.first_due(info, tz, 60, now)
+            occurrence, due = timeplan.first_due(info, tz, 60, now)
             yield {
                 "person_id": pid,
                 "kind": "weekly",

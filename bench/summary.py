@@ -44,7 +44,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 imported = time.perf_counter() - start
 after_import = rss()
-from bot.chart import render_chart
+from conversations.files.chart import render_chart
 today = dt.date.today()
 points = [(today - dt.timedelta(days=7 * (11 - w)), 5 + w % 5, 4 + w % 6) for w in range(12)]
 labels = {"trust": "Trust", "safety": "Safety", "title": "Trust and safety", "y": "Score"}
@@ -128,7 +128,7 @@ async def prepare(data_dir: Path, count: int) -> list[int]:
 
 async def summary_times(running: Running, ids: list[int], repeats: int) -> dict[str, float]:
     """compose() alone and /summary end to end, warm (after one chart per process)."""
-    from conversations.summary import compose
+    from conversations.sections.summary import compose
 
     assert running.store is not None
     start = time.perf_counter()

@@ -15,7 +15,7 @@ from sqlalchemy import text
 
 from bench.common import BenchError
 from bench.local import Person
-from conversations.content import items
+from conversations.worksheet.content import items
 from storage import Store
 
 REFLECT = [

@@ -6,7 +6,7 @@ import logging
 import re
 import traceback
 import warnings
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from sqlalchemy.exc import OperationalError
@@ -27,14 +27,14 @@ from telegram.ext import (
 from telegram.request import BaseRequest, HTTPXRequest
 from telegram.warnings import PTBUserWarning
 
-from bot import reminders
+from bot import places, reminders
 from bot.context import BotContext, BotData
 from bot.pacing import Pacer
 from bot.persistence import StorePersistence
 from bot.processor import PerChatUpdateProcessor
 from bot.settings import Settings
 from bot.updates import HeldOffsetRequest, InFlight
-from conversations import (
+from conversations.sections import (
     checklist,
     delete,
     export,
@@ -48,8 +48,8 @@ from conversations import (
     summary,
     tips,
 )
-from conversations import settings as settings_section
-from conversations.content import t
+from conversations.sections import settings as settings_section
+from conversations.worksheet.content import t
 from storage import Store
 from storage.repository import PersonMissing
 
@@ -115,7 +115,7 @@ def section_switch(
         if chat is None or user is None or not _leaves_sections(update):
             return
         key = (chat.id, user.id)
-        left = _open_in(conversations, key)
+        left = places.open_in(conversations, key)
         if not left:
             return
         try:
@@ -124,59 +124,9 @@ def section_switch(
                     await unit.set_state(str(conversation.name), None)
         except PersonMissing:
             pass
-        context.left_sections.extend(_end(left, key))
+        context.left_sections.extend(places.end(left, key))
 
     return leave
-
-
-# PTB has no public way to end another handler's conversation; these two functions are the one
-# place that reaches into ConversationHandler's state (kept equal to our stored state).
-
-
-def _open_in(
-    conversations: Iterable[ConversationHandler[Any]], key: tuple[int, int]
-) -> list[ConversationHandler[Any]]:
-    return [c for c in conversations if key in getattr(c, "_conversations", {})]
-
-
-def _end(conversations: list[ConversationHandler[Any]], key: tuple[int, int]) -> list[str]:
-    for conversation in conversations:
-        conversation._update_state(ConversationHandler.END, key)
-    return [str(c.name) for c in conversations]
-
-
-def end_sections(
-    application: Application[Any, Any, Any, Any, Any, Any], key: tuple[int, int]
-) -> list[str]:
-    """Ends in memory every section a person is in (their stored places are the caller's)."""
-    conversations = (
-        handler
-        for group in application.handlers.values()
-        for handler in group
-        if isinstance(handler, ConversationHandler)
-    )
-    return _end(_open_in(conversations, key), key)
-
-
-async def back_to_stored_places(
-    application: Application[Any, Any, Any, Any, Any, Any], store: Store, user_id: int
-) -> None:
-    """Puts a person's sections back where their stored places say.
-
-    A handler that saved an answer (with the place after it) and then failed, say while sending
-    the next prompt, never returns its new state to PTB; without this, the next answer would be
-    taken as the answer to the question before and overwrite it.
-    """
-    key = (user_id, user_id)
-    for group in application.handlers.values():
-        for conversation in group:
-            if isinstance(conversation, ConversationHandler):
-                place = await store.position(user_id, str(conversation.name))
-                in_memory = key in getattr(conversation, "_conversations", {})
-                if place is not None:
-                    conversation._update_state(place.state, key)
-                elif in_memory:
-                    conversation._update_state(ConversationHandler.END, key)
 
 
 async def on_error(update: object, context: BotContext) -> None:
@@ -189,7 +139,7 @@ async def on_error(update: object, context: BotContext) -> None:
     user = update.effective_user if isinstance(update, Update) else None
     if user is not None and update_id is not None:
         try:
-            await back_to_stored_places(context.application, context.store, user.id)
+            await places.back_to_stored_places(context.application, context.store, user.id)
         except Exception as resync_error:
             logger.warning("Could not restore stored places: %s", type(resync_error).__name__)
     if not isinstance(update, Update):

@@ -2,12 +2,31 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from telegram.ext import Application, CallbackContext, ExtBot
+from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
+from bot import places
 from bot.settings import Settings
 from storage import Store
+
+JOB_PREFIX = "reminder"
+
+
+def job_name(schedule_id: int, occurrence: dt.datetime) -> str:
+    """A reminder job's name: it says what the job is, so it is found, replaced and removed."""
+    return f"{JOB_PREFIX}:{schedule_id}:{occurrence.isoformat()}"
+
+
+def forget_jobs(job_queue: JobQueue[Any] | None, schedule_ids: list[int]) -> None:
+    """Remove queued reminder jobs of some schedules (they are planned again from the store)."""
+    if job_queue is None:
+        return
+    prefixes = tuple(f"{JOB_PREFIX}:{sid}:" for sid in schedule_ids)
+    for job in job_queue.jobs():
+        if job.name and job.name.startswith(prefixes):
+            job.schedule_removal()
 
 
 class BotData(dict[str, Any]):
@@ -37,3 +56,13 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], B
         """The settings the bot was started with."""
         settings: Settings = self.bot_data["settings"]
         return settings
+
+    def forget_reminders(self, schedule_ids: list[int]) -> None:
+        """Drops queued reminder jobs of these schedules (the store plans them again)."""
+        forget_jobs(self.job_queue, schedule_ids)
+
+    def forget_person(self, chat_id: int, user_id: int) -> None:
+        """Ends the person's sections in memory and drops whatever PTB keeps for their chat."""
+        places.end_sections(self.application, (chat_id, user_id))
+        self.application.drop_chat_data(chat_id)
+        self.application.drop_user_data(user_id)

@@ -1,7 +1,7 @@
 """Conversation state kept in our own database (no pickle files for health data).
 
 Sections write their state in the same transaction as the answer that moved it (see
-`conversations.common`), so a crash never leaves state and answers disagreeing. This class only
+`conversations.kit.steps`), so a crash never leaves state and answers disagreeing. This class only
 hands those states to PTB's ConversationHandlers at start-up; PTB's periodic writes are ignored
 because they could overwrite a newer state with an older one.
 """

@@ -16,20 +16,20 @@ import functools
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from telegram import Message, Update
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import ContextTypes, ExtBot, Job, JobQueue
 
-from bot import timeplan
-from bot.context import BotContext
+from bot.context import BotContext, job_name
 from bot.pacing import BULK
-from conversations.common import acknowledge, data, keyboard
-from conversations.content import t
+from conversations.kit.steps import acknowledge, data, keyboard
+from conversations.worksheet import timeplan
+from conversations.worksheet.content import t
+from conversations.worksheet.timeplan import following, zone
 from storage import Store
 from storage.models import utcnow
-from storage.repository import SUMMARY_KIND, DueSchedule, ScheduleInfo, Unit
+from storage.repository import SUMMARY_KIND, DueSchedule
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +37,6 @@ TICK = dt.timedelta(seconds=20)
 LOOKAHEAD = dt.timedelta(seconds=60)
 TOO_LATE = dt.timedelta(hours=12)
 SNOOZE = dt.timedelta(hours=1)
-JOB_PREFIX = "reminder"
 
 
 JobCallback = Callable[[ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
@@ -62,81 +61,7 @@ def finishes_on_stop(callback: JobCallback) -> JobCallback:
     return job
 
 
-# Planning (plain functions) ---------------------------------------------------------------
-
-
-def plan_of(info: ScheduleInfo) -> timeplan.Schedule:
-    """The schedule arithmetic's view of a stored schedule (the weekly summary is weekly)."""
-    if info.kind in ("once", "snooze"):
-        assert info.anchor is not None
-        return timeplan.Schedule.once(info.anchor, info.at_time)
-    if info.kind == "biweekly":
-        assert info.anchor is not None
-        return timeplan.Schedule.biweekly(info.anchor, info.at_time)
-    assert info.weekday is not None
-    return timeplan.Schedule.weekly(info.weekday, info.at_time)
-
-
-def delay_of(info: ScheduleInfo, delay_min: int) -> int:
-    """Minutes from a session's start to its reminder (a snooze or summary has its own time)."""
-    return 0 if info.kind in ("snooze", SUMMARY_KIND) else delay_min
-
-
-def first_due(
-    info: ScheduleInfo, tz: ZoneInfo, delay_min: int, now: dt.datetime
-) -> tuple[dt.datetime | None, dt.datetime | None]:
-    """The first occurrence whose reminder is still to come, and when it is due."""
-    delay = delay_of(info, delay_min)
-    occurrence = timeplan.next_occurrence(plan_of(info), tz, now - dt.timedelta(minutes=delay))
-    if occurrence is None:
-        return None, None
-    return occurrence.local_start, timeplan.due_at(occurrence, delay)
-
-
-def following(
-    info: ScheduleInfo, tz: ZoneInfo, delay_min: int, after: dt.datetime
-) -> tuple[dt.datetime | None, dt.datetime | None]:
-    """The occurrence after a given one, and when its reminder is due."""
-    start = next(timeplan.occurrences_after(plan_of(info), tz, after), None)
-    if start is None:
-        return None, None
-    occurrence = timeplan.occurrence_at(start, tz)
-    return occurrence.local_start, timeplan.due_at(occurrence, delay_of(info, delay_min))
-
-
-def zone(name: str | None) -> ZoneInfo:
-    """A person's zone; UTC if unknown."""
-    try:
-        return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
-async def replan(unit: Unit, now: dt.datetime | None = None) -> None:
-    """Recompute every schedule's next reminder (after a change of zone, delay or schedule)."""
-    now = now or utcnow()
-    tz = zone(unit.person.timezone)
-    for info in await unit.schedules():
-        occurrence, due = first_due(info, tz, unit.person.reminder_delay_min, now)
-        await unit.set_next(info.id, occurrence, due)
-
-
 # Timing --------------------------------------------------------------------------------------
-
-
-def job_name(schedule_id: int, occurrence: dt.datetime) -> str:
-    """A name that says what the job is, so it is found, replaced and removed."""
-    return f"{JOB_PREFIX}:{schedule_id}:{occurrence.isoformat()}"
-
-
-def forget_jobs(job_queue: JobQueue[Any] | None, schedule_ids: list[int]) -> None:
-    """Remove queued reminder jobs of some schedules (they are planned again from the store)."""
-    if job_queue is None:
-        return
-    prefixes = tuple(f"{JOB_PREFIX}:{sid}:" for sid in schedule_ids)
-    for job in job_queue.jobs():
-        if job.name and job.name.startswith(prefixes):
-            job.schedule_removal()
 
 
 async def tick(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -236,7 +161,7 @@ async def _send_claimed(
 
 async def deliver_summary(bot: ExtBot[Any], store: Store, telegram_id: int, entry_id: int) -> None:
     """Send a claimed weekly summary, paced; skipped (not sent empty) when the week had nothing."""
-    from conversations.summary import compose  # the summary's words live with its section
+    from conversations.sections.summary import compose  # the summary's words live with its section
 
     composed = await compose(store, telegram_id)
     if composed.empty:

@@ -15,7 +15,7 @@ from typing import TypeVar
 
 import pytest
 
-from conversations.content import t
+from conversations.worksheet.content import t
 from storage import Cipher, Database, Store
 from storage.crypto import decode_key, encode_key, generate_key, key_id, write_key_file
 from storage.rotation import reencrypt

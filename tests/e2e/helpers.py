@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import inspect, text
 
-from conversations.content import t
+from conversations.worksheet.content import t
 from storage import Cipher, Database, Store
 from storage.crypto import decode_key
 from storage.repository import SessionRow

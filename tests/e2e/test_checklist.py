@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conversations.checklist import statements_text
-from conversations.content import items, t
+from conversations.sections.checklist import statements_text
+from conversations.worksheet.content import items, t
 from tests.botproc import BotProcess
 from tests.e2e.helpers import begin, checked, stored
 from tests.fake_telegram import BotMessage, FakeUser

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conversations.content import t
+from conversations.worksheet.content import t
 from tests.botproc import BotProcess
 from tests.conftest import BotFactory
 from tests.e2e.helpers import begin, news, reply, stored

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from conversations.content import Html, t
-from conversations.review import status_lines
+from conversations.sections.review import status_lines
+from conversations.worksheet.content import Html, t
 from tests.botproc import BotProcess
 from tests.e2e.helpers import begin, columns, news, on_sqlite, query, reply, stored
 from tests.fake_telegram import BotMessage, FakeUser

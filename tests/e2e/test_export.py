@@ -13,9 +13,15 @@ from typing import Any
 
 from pypdf import PdfReader
 
-from bot.export_files import COLUMNS, REPLACEMENT, TICKED, UNTICKED, fallback_fonts, plain
-from conversations.content import items, t
-from conversations.review import short_prompt
+from conversations.files.exports import (
+    COLUMNS,
+    REPLACEMENT,
+    TICKED,
+    UNTICKED,
+    fallback_fonts,
+    plain,
+)
+from conversations.worksheet.content import items, short_prompt, t
 from storage import Store
 from storage.export import FORMAT, VERSION, gather
 from tests.botproc import BotProcess

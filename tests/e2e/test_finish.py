@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conversations.content import t
+from conversations.worksheet.content import t
 from storage import Store
 from tests.botproc import BotProcess
 from tests.e2e.helpers import begin, new_messages, stored, with_store

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from conversations.content import items, t
-from conversations.start import COMMANDS
+from conversations.sections.start import COMMANDS
+from conversations.worksheet.content import items, t
 from tests.botproc import BotProcess
 from tests.conftest import TEST_TOKEN, BotFactory
 from tests.e2e.helpers import begin, query, stored

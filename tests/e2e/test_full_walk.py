@@ -13,8 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
-from conversations.content import escape, items, t
-from conversations.log import show_date
+from conversations.worksheet.content import escape, items, t
+from conversations.worksheet.dates import show_date
 from tests.botproc import BotProcess
 from tests.e2e.helpers import back_home, chart, checked, fields, stored, today, until
 from tests.fake_telegram import BotMessage, FakeUser, parse_html

@@ -11,8 +11,8 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from conversations.content import items, t
-from conversations.log import show_date
+from conversations.worksheet.content import items, t
+from conversations.worksheet.dates import show_date
 from tests.botproc import BotProcess
 from tests.e2e.helpers import begin, chart, fields, new_messages, query, stored, today
 from tests.fake_telegram import BotMessage, FakeTelegram, FakeUser

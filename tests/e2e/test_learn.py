@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conversations.content import items, t
+from conversations.worksheet.content import items, t
 from tests.botproc import BotProcess
 from tests.e2e.helpers import begin, current_message, stored
 from tests.fake_telegram import BotMessage, FakeUser

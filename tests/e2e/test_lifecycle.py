@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.health import STATUS_FILE, assess
-from conversations.content import items, t
+from conversations.worksheet.content import items, t
 from tests.botproc import BotProcess
 from tests.botproc import run_bot_cli as cli
 from tests.conftest import BotFactory

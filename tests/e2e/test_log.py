@@ -9,8 +9,9 @@ from pathlib import Path
 
 from sqlalchemy import update
 
-from conversations.content import t
-from conversations.log import confirmation, local_today, show_date
+from conversations.sections.log import confirmation
+from conversations.worksheet.content import t
+from conversations.worksheet.dates import local_today, show_date
 from storage import Store
 from storage.models import Person
 from storage.repository import ConversationPosition

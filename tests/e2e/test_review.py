@@ -5,9 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from conversations.content import escape, items, t
-from conversations.log import show_date
-from conversations.review import short_prompt
+from conversations.worksheet.content import escape, items, short_prompt, t
+from conversations.worksheet.dates import show_date
 from storage import Store
 from tests.botproc import BotProcess
 from tests.e2e.helpers import (

@@ -9,9 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from conversations import log
-from conversations.content import Html, items, t
-from conversations.schedule import show_date, show_when, zone_label
+from conversations.worksheet.content import Html, items, t
+from conversations.worksheet.dates import show_date, show_day, show_when, zone_label
 from storage.repository import PersonInfo, ScheduleInfo
 from tests.botproc import BotProcess
 from tests.e2e.helpers import BERLIN, begin, news, reply, soon, with_store
@@ -245,7 +244,7 @@ def test_weekly_biweekly_and_once_are_listed_with_their_reminders(
         NOT_NOW,
     ]
     ask_time = reply(user, lambda: user.send(f"{anchor:%d.%m.%Y}"))
-    heading = t("schedule.biweekly_heading", date=show_date(anchor))
+    heading = t("schedule.biweekly_heading", date=show_day(anchor))
     assert ask_time.html == f"{heading}\n\n{t('schedule.time_prompt')}"
     shown = reply(user, lambda: user.send("9.30"))
     weekday = items("schedule.weekdays")[anchor.weekday()]
@@ -263,7 +262,7 @@ def test_weekly_biweekly_and_once_are_listed_with_their_reminders(
     assert ask_date.html == t("schedule.once_date_prompt")
     reply(user, lambda: user.press(t("schedule.tomorrow_button")))
     shown = reply(user, lambda: user.press("10:00"))
-    once = t("schedule.once", date=show_date(tomorrow), time="10:00")
+    once = t("schedule.once", date=show_day(tomorrow), time="10:00")
     assert line(3, once) in shown.html
     assert [line(1, weekly), line(2, biweekly)] == [
         x for x in shown.html.split("\n") if x in (line(1, weekly), line(2, biweekly))
@@ -295,8 +294,8 @@ def test_bad_answers_while_adding_store_nothing(
     far = today + dt.timedelta(days=400)
     cases = [
         ("someday", t("schedule.date_invalid")),
-        ("yesterday", t("schedule.date_past", date=show_date(yesterday))),
-        (f"{far:%Y-%m-%d}", t("schedule.date_too_far", date=show_date(far))),
+        ("yesterday", t("schedule.date_past", date=show_day(yesterday))),
+        (f"{far:%Y-%m-%d}", t("schedule.date_too_far", date=show_day(far))),
     ]
     for typed, expected in cases:
         sorry, again = news(user, lambda x=typed: user.send(x), 2)
@@ -456,7 +455,7 @@ def test_a_one_off_session_brings_its_reminder_and_its_buttons_work(
     # "Log now" opens /log with the session's date filled in.
     intro, ask_topic = news(user, lambda: user.press(t("reminders.log_now"), first), 2)
     assert intro.html == t("log.intro")
-    heading = t("log.heading", date=log.show_date(day))
+    heading = t("log.heading", date=show_date(day))
     assert ask_topic.html == f"{heading}\n\n{t('log.topic_prompt')}"
     reply(user, lambda: user.send("Our first session after the break"))
     for step in ("trust", "safety", "role"):

@@ -6,8 +6,8 @@ import datetime as dt
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from conversations.content import Html, t
-from conversations.schedule import zone_label
+from conversations.worksheet.content import Html, t
+from conversations.worksheet.dates import zone_label
 from tests.botproc import BotProcess
 from tests.e2e.helpers import BERLIN, begin, news, reply, with_store
 from tests.e2e.test_schedule import (

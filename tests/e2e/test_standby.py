@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conversations.content import items, t
+from conversations.worksheet.content import items, t
 from storage.crypto import generate_key, write_key_file
 from tests import databases
 from tests.botproc import BotProcess

@@ -7,7 +7,7 @@ import struct
 
 import pytest
 
-from conversations.content import t
+from conversations.worksheet.content import t
 from tests.botproc import BotProcess
 from tests.e2e.helpers import begin, soon
 from tests.fake_telegram import FakeTelegram, FakeUser

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from conversations.content import t
+from conversations.worksheet.content import t
 from tests.botproc import BotProcess
 from tests.conftest import TEST_TOKEN, BotFactory
 from tests.e2e.helpers import begin, news, reply, stored

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
-from conversations.content import t
+from conversations.worksheet.content import t
 from storage import Store
 from tests.e2e.helpers import query, with_store
 from tests.fake_telegram import BotMessage, FakeUser

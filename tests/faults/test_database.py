@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conversations.content import items, t
+from conversations.worksheet.content import items, t
 from storage.repository import ConversationPosition
 from tests.conftest import BotFactory
 from tests.e2e.helpers import begin, news, stored, with_store

@@ -11,8 +11,8 @@ import itertools
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
-from conversations import reflect
-from conversations.content import t
+from conversations.sections import reflect
+from conversations.worksheet.content import t
 from tests.botproc import BotProcess
 from tests.e2e.helpers import news, today, until
 from tests.e2e.test_interleaving import log_confirmation, log_prompt

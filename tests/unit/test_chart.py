@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.chart import HEIGHT_PX, WIDTH_PX, Point, render_chart, render_chart_async
+from conversations.files.chart import HEIGHT_PX, WIDTH_PX, Point, render_chart, render_chart_async
 
 ROOT = Path(__file__).resolve().parents[2]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -90,7 +90,7 @@ async def test_render_chart_async_returns_the_same_kind_of_png() -> None:
 
 def test_importing_bot_chart_does_not_import_matplotlib() -> None:
     code = (
-        "import sys, bot.chart\n"
+        "import sys, conversations.files.chart\n"
         "loaded = sorted(m for m in sys.modules if m.split('.')[0] in {'matplotlib', 'numpy'})\n"
         "print(','.join(loaded) or 'none')\n"
     )

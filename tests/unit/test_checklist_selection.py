@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from conversations.checklist import format_selection, parse_selection, statement_count, toggled
-from conversations.content import items
+from conversations.sections.checklist import (
+    format_selection,
+    parse_selection,
+    statement_count,
+    toggled,
+)
+from conversations.worksheet.content import items
 
 
 @pytest.mark.parametrize(

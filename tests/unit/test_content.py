@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from conversations import content
-from conversations.content import all_keys, items, t
+from conversations.worksheet import content
+from conversations.worksheet.content import all_keys, items, t
 
 ROOT = Path(__file__).resolve().parents[2]
 CODE = [p for d in ("bot", "conversations") for p in (ROOT / d).rglob("*.py")]

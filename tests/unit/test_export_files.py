@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
-from bot.export_files import (
+from conversations.files.exports import (
     COLUMNS,
     REPLACEMENT,
     TICKED,
@@ -31,8 +31,7 @@ from bot.export_files import (
     prompt,
     scale,
 )
-from conversations.content import items, t
-from conversations.review import short_prompt
+from conversations.worksheet.content import items, short_prompt, t
 
 TODAY = dt.date(2026, 3, 2)
 CYRILLIC = "Доверие — это когда меня слышат"
@@ -238,7 +237,7 @@ def _rules(content: bytes) -> int:
 
 
 def test_the_trend_chart_is_placed_when_given() -> None:
-    from bot.chart import render_chart
+    from conversations.files.chart import render_chart
 
     labels = {"trust": "Trust", "safety": "Safety", "y": "Rating", "title": ""}
     png = render_chart(chart_points(DATA["sessions"]), labels=labels)

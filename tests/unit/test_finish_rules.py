@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from conversations.finish import (
+from conversations.sections.finish import (
     DETAIL,
     HELPFUL,
     SURPRISE,

@@ -6,20 +6,18 @@ import datetime as dt
 
 import pytest
 
-from conversations.content import t
-from conversations.log import (
+from conversations.sections.log import (
     DATE,
     ROLE,
     SAFETY,
     TOPIC,
     TRUST,
     confirmation,
-    date_problem,
     is_empty,
-    local_today,
     resume_step,
-    show_date,
 )
+from conversations.worksheet.content import t
+from conversations.worksheet.dates import local_today, session_date_problem, show_date
 from storage.repository import SessionRow
 
 # 23:30 UTC on 20 Nov 2026: already the 21st in Berlin, still the 20th in New York.
@@ -79,7 +77,7 @@ def test_today_without_a_given_time_is_now() -> None:
     ],
 )
 def test_dates_of_the_past_year_can_be_logged(day: dt.date, expected: str | None) -> None:
-    assert date_problem(day, dt.date(2026, 11, 20)) == expected
+    assert session_date_problem(day, dt.date(2026, 11, 20)) == expected
 
 
 def test_a_draft_is_empty_only_with_nothing_in_it() -> None:

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from conversations.parsing import parse_date, parse_rating
+from conversations.worksheet.parsing import parse_date, parse_rating
 
 TODAY = dt.date(2026, 11, 25)
 

@@ -6,9 +6,8 @@ import html
 
 import pytest
 
-from conversations.common import data
-from conversations.content import escape, items, t
-from conversations.review import (
+from conversations.kit.steps import data
+from conversations.sections.review import (
     FIELDS,
     finish_questions,
     numbers,
@@ -20,6 +19,7 @@ from conversations.review import (
     split_text,
     utf16,
 )
+from conversations.worksheet.content import escape, items, t
 
 UID = "0123456789abcdef0123456789abcdef"
 

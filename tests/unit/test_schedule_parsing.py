@@ -6,12 +6,12 @@ import datetime as dt
 
 import pytest
 
-from conversations.content import t
-from conversations.schedule import (
-    date_problem,
-    describe,
+from conversations.sections.schedule import describe
+from conversations.worksheet.content import t
+from conversations.worksheet.dates import (
     parse_coming_date,
     parse_time,
+    plan_date_problem,
     zone_label,
 )
 from storage.repository import ScheduleInfo
@@ -76,10 +76,10 @@ def test_no_date() -> None:
 
 
 def test_a_date_must_be_today_or_within_a_year() -> None:
-    assert date_problem(TODAY, TODAY) is None
-    assert date_problem(dt.date(2027, 11, 25), TODAY) is None
-    assert date_problem(dt.date(2026, 11, 24), TODAY) == "schedule.date_past"
-    assert date_problem(dt.date(2027, 11, 27), TODAY) == "schedule.date_too_far"
+    assert plan_date_problem(TODAY, TODAY) is None
+    assert plan_date_problem(dt.date(2027, 11, 25), TODAY) is None
+    assert plan_date_problem(dt.date(2026, 11, 24), TODAY) == "schedule.date_past"
+    assert plan_date_problem(dt.date(2027, 11, 27), TODAY) == "schedule.date_too_far"
 
 
 @pytest.mark.parametrize(

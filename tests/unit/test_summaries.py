@@ -7,7 +7,7 @@ import itertools
 
 import pytest
 
-from bot.summaries import (
+from conversations.worksheet.summaries import (
     ChartPoint,
     Note,
     Signal,

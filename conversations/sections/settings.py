@@ -1,7 +1,7 @@
 """Settings (/settings): time zone, when reminders come after a session, pausing them.
 
 Every change recomputes the person's next reminders in the same transaction and drops their
-queued reminder jobs afterwards (see conversations.schedule.apply), whose time-zone step this
+queued reminder jobs afterwards (see schedule.apply), whose time-zone step this
 section shares.
 """
 
@@ -14,7 +14,7 @@ from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.context import BotContext
-from conversations.common import (
+from conversations.kit.steps import (
     END,
     NEW_NOT_TEXT,
     NEW_TEXT,
@@ -35,21 +35,18 @@ from conversations.common import (
     stops,
     text_of,
 )
-from conversations.content import Html, items, t
-from conversations.parsing import parse_rating
-from conversations.schedule import (
+from conversations.sections.schedule import (
     apply,
     ask_zone,
-    clock,
-    local_now,
     next_reminder_line,
-    parse_time,
     person_of,
     set_delay,
     set_paused,
-    zone_label,
     zone_step,
 )
+from conversations.worksheet.content import Html, items, t
+from conversations.worksheet.dates import clock, local_now, parse_time, zone_label
+from conversations.worksheet.parsing import parse_rating
 from storage.repository import SUMMARY_KIND, Unit
 
 SECTION = "settings"

@@ -8,12 +8,13 @@ Values inserted into a text are HTML-escaped unless they are `Html`.
 from __future__ import annotations
 
 import html
+import re
 import tomllib
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-CONTENT_DIR = Path(__file__).parent / "content"
+CONTENT_DIR = Path(__file__).parent.parent / "content"
 
 
 class Html(str):
@@ -84,3 +85,17 @@ def all_keys() -> set[str]:
 
     walk("", _tree())
     return found
+
+
+TAG = re.compile(r"<[^>]+>")
+
+
+def short_prompt(text: str, limit: int = 200) -> str:
+    """A prompt's question without HTML, heading lines or notes after it, cut at `limit`."""
+    plain = html.unescape(TAG.sub("", text))
+    paragraphs = [" ".join(p.split()) for p in plain.split("\n\n") if p.strip()]
+    body = next((p for p in paragraphs if p[-1] in ".?!:"), paragraphs[0] if paragraphs else "")
+    if len(body) <= limit:
+        return body
+    cut = body[: limit - 1]
+    return (cut.rsplit(" ", 1)[0] if " " in cut else cut) + "…"

@@ -13,7 +13,7 @@ from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler
 
 from bot.context import BotContext
-from conversations.common import (
+from conversations.kit.steps import (
     END,
     NEW_NOT_TEXT,
     NEW_TEXT,
@@ -32,7 +32,7 @@ from conversations.common import (
     send,
     stops,
 )
-from conversations.content import Html, items, t
+from conversations.worksheet.content import Html, items, t
 from storage.repository import Unit
 
 SECTION = "checklist"

@@ -7,9 +7,9 @@ from typing import Any
 from telegram import Update
 
 from bot.context import BotContext
-from conversations.common import send
-from conversations.content import Html, items, t
-from conversations.prompts import Prompt, PromptSequence
+from conversations.engines.prompts import Prompt, PromptSequence
+from conversations.kit.steps import send
+from conversations.worksheet.content import Html, items, t
 
 SECTION = "reflect"
 

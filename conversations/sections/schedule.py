@@ -1,4 +1,4 @@
-"""Session reminders (/schedule): the time zone, when sessions happen, and pausing reminders.
+"""Session reminders (/schedule): the time zone, when sessions happen, and pausing timeplan.
 
 Every change is saved with the conversation state and with every schedule's next reminder
 recomputed, in one transaction; queued reminder jobs are dropped after the commit, so the engine
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -22,10 +21,8 @@ from telegram.ext import (
     filters,
 )
 
-from bot import reminders, timeplan
 from bot.context import BotContext
-from bot.timezones import parse_timezone, timezone_at
-from conversations.common import (
+from conversations.kit.steps import (
     END,
     NEW_NOT_TEXT,
     NEW_TEXT,
@@ -46,9 +43,20 @@ from conversations.common import (
     stops,
     text_of,
 )
-from conversations.content import Html, items, t
-from conversations.parsing import parse_date
-from storage.models import utcnow
+from conversations.worksheet import timeplan
+from conversations.worksheet.content import Html, items, t
+from conversations.worksheet.dates import (
+    clock,
+    local_now,
+    parse_coming_date,
+    parse_time,
+    plan_date_problem,
+    show_day,
+    show_when,
+    zone_confirmation,
+    zone_label,
+)
+from conversations.worksheet.timezones import parse_timezone, timezone_at
 from storage.repository import SUMMARY_KIND, PersonInfo, ScheduleInfo, Unit
 
 SECTION = "schedule"
@@ -62,8 +70,6 @@ SUMMARY = SUMMARY_KIND  # the weekly summary rides on the same engine; it is not
 # A list longer than this no longer fits on a phone screen, and nobody has more sessions.
 MAX_SCHEDULES = 10
 # "About a year": a date further ahead is most likely a typo in the year.
-MAX_AHEAD = dt.timedelta(days=366)
-RECENT = dt.timedelta(days=31)
 REMOVE_PER_ROW = 3
 
 Write = Callable[[Unit], Awaitable[None]]
@@ -73,100 +79,9 @@ Screen = Callable[[Update, BotContext, Html | None], Awaitable[None]]
 # Reading what people type --------------------------------------------------------------------
 
 # [0-9] rather than \d: \d also matches other scripts' digits, which int() would then accept.
-TIME_TEXT = re.compile(
-    r"(?P<hour>[0-9]{1,2})(?:(?:[:.h]|\s?h\s?)(?P<minute>[0-9]{2}))?h?"
-    r"\s?(?:(?P<am>a\.?m\.?)|(?P<pm>p\.?m\.?))?"
-)
-
-
-def parse_time(text: str) -> dt.time | None:
-    """A time of day: "17:00", "17.30", "17h30", "9", "5pm", "9:30 am"; else None."""
-    match = TIME_TEXT.fullmatch(text.strip().lower())
-    if match is None:
-        return None
-    hour, minute = int(match["hour"]), int(match["minute"] or 0)
-    if match["am"] or match["pm"]:
-        if not 1 <= hour <= 12:
-            return None
-        hour = hour % 12 + (12 if match["pm"] else 0)
-    if hour > 23 or minute > 59:
-        return None
-    return dt.time(hour, minute)
-
-
-def parse_coming_date(text: str, today: dt.date) -> dt.date | None:
-    """A date as typed, read as today or later when no year is given ("4 Dec", "tomorrow").
-
-    A date without a year that was less than a month ago stays in the past (it is most likely
-    a slip, and the person is told that it has passed) rather than becoming next year's.
-    """
-    word = " ".join(text.lower().split()).rstrip(".!")
-    if word == "tomorrow":
-        return today + dt.timedelta(days=1)
-    day = parse_date(text, today)
-    if day is None or day >= today or today - day <= RECENT:
-        return day
-    # parse_date reads a date without a year as the latest one not after the day it is given;
-    # given the last day of the coming year, that is the first one from today on. A date with
-    # its year doesn't move.
-    try:
-        year_on = today.replace(year=today.year + 1)
-    except ValueError:  # 29 February
-        year_on = dt.date(today.year + 1, 3, 1)
-    return parse_date(text, year_on - dt.timedelta(days=1))
-
-
-def date_problem(day: dt.date, today: dt.date) -> str | None:
-    """The content key saying why a session date can't be planned, or None if it can."""
-    if day < today:
-        return "schedule.date_past"
-    if day > today + MAX_AHEAD:
-        return "schedule.date_too_far"
-    return None
 
 
 # Showing times and schedules -----------------------------------------------------------------
-
-
-def zone_label(name: str) -> str:
-    """A zone as people read it: "Europe/Berlin", "America/New York", "UTC+2"."""
-    if name in ("UTC", "Etc/UTC", "Etc/GMT"):
-        return t("schedule.zone_offset", offset="")
-    if name.startswith("Etc/GMT"):
-        # The Etc zones' signs are POSIX-style, inverted: Etc/GMT-2 is UTC+2.
-        offset = name.removeprefix("Etc/GMT").translate(str.maketrans("+-", "-+"))
-        return t("schedule.zone_offset", offset=offset)
-    return name.replace("_", " ")
-
-
-def local_now(timezone: str | None, now: dt.datetime | None = None) -> dt.datetime:
-    """The wall-clock time now where the person lives (UTC while unknown), without tzinfo."""
-    return (now or utcnow()).astimezone(reminders.zone(timezone)).replace(tzinfo=None)
-
-
-def clock(moment: dt.datetime | dt.time) -> str:
-    """A time of day, 24-hour: "09:30"."""
-    return moment.strftime("%H:%M")
-
-
-def show_date(day: dt.date) -> Html:
-    """A date as the person reads it: "Fri 5 Dec"."""
-    return t(
-        "schedule.date_format",
-        weekday=items("schedule.weekdays_short")[day.weekday()],
-        day=day.day,
-        month=items("schedule.months")[day.month - 1],
-    )
-
-
-def show_when(moment: dt.datetime) -> Html:
-    """A local date and time: "Fri 5 Dec at 10:00"."""
-    return t("schedule.when", date=show_date(moment.date()), time=clock(moment))
-
-
-def zone_confirmation(name: str, now: dt.datetime | None = None) -> Html:
-    """The zone and the time there now, so a wrong guess is easy to see."""
-    return t("schedule.zone_saved", zone=zone_label(name), time=clock(local_now(name, now)))
 
 
 def visible(schedules: list[ScheduleInfo]) -> list[ScheduleInfo]:
@@ -182,8 +97,8 @@ def describe(info: ScheduleInfo, timezone: str | None, now: dt.datetime | None =
         return t("schedule.weekly", weekday=items("schedule.weekdays")[info.weekday], time=at)
     assert info.anchor is not None
     if info.kind == "biweekly":
-        plan = reminders.plan_of(info)
-        zone = reminders.zone(timezone)
+        plan = timeplan.plan_of(info)
+        zone = timeplan.zone(timezone)
         following = next(timeplan.occurrences_after(plan, zone, now_local), None)
         upcoming = info.anchor if following is None else following.date()
         day = t(
@@ -193,7 +108,7 @@ def describe(info: ScheduleInfo, timezone: str | None, now: dt.datetime | None =
         )
         weekday = items("schedule.weekdays")[info.anchor.weekday()]
         return t("schedule.biweekly", weekday=weekday, time=at, next=day)
-    text = t("schedule.once", date=show_date(info.anchor), time=at)
+    text = t("schedule.once", date=show_day(info.anchor), time=at)
     if dt.datetime.combine(info.anchor, info.at_time) <= now_local:
         return t("schedule.passed", text=text)
     return text
@@ -204,7 +119,7 @@ def next_due(schedules: list[ScheduleInfo], timezone: str | None) -> dt.datetime
     due = [i.next_due_at for i in schedules if i.next_due_at is not None and i.kind != SUMMARY]
     if not due:
         return None
-    return min(due).astimezone(reminders.zone(timezone)).replace(tzinfo=None)
+    return min(due).astimezone(timeplan.zone(timezone)).replace(tzinfo=None)
 
 
 def next_reminder_line(person: PersonInfo, schedules: list[ScheduleInfo]) -> Html | None:
@@ -261,11 +176,11 @@ async def apply(
     async def change(unit: Unit) -> None:
         ids.update(info.id for info in await unit.schedules())
         await write(unit)
-        await reminders.replan(unit)
+        await timeplan.replan(unit)
         ids.update(info.id for info in await unit.schedules())
 
     result = await save(update, context, section, state, change, data_=data_)
-    reminders.forget_jobs(context.job_queue, sorted(ids))
+    context.forget_reminders(sorted(ids))
     return result
 
 
@@ -526,7 +441,7 @@ def heading(saved: dict[str, Any]) -> Html:
     kind = saved.get("kind")
     if kind == "weekly":
         return t("schedule.weekly_heading", weekday=items("schedule.weekdays")[saved["weekday"]])
-    day = show_date(dt.date.fromisoformat(saved["date"]))
+    day = show_day(dt.date.fromisoformat(saved["date"]))
     return t(
         "schedule.biweekly_heading" if kind == "biweekly" else "schedule.once_heading", date=day
     )
@@ -596,9 +511,9 @@ async def date_text(update: Update, context: BotContext) -> State:
     day = parse_coming_date(text_of(update), today)
     if day is None:
         return await retry(update, context, DATE, saved, "schedule.date_invalid")
-    problem = date_problem(day, today)
+    problem = plan_date_problem(day, today)
     if problem is not None:
-        return await retry(update, context, DATE, saved, problem, date=show_date(day))
+        return await retry(update, context, DATE, saved, problem, date=show_day(day))
     return await store_date(update, context, day)
 
 
@@ -649,7 +564,7 @@ async def store_schedule(update: Update, context: BotContext, at: dt.time) -> St
         return state
     note = [t("schedule.added", text=describe(info, person.timezone))]
     if info.next_due_at is not None:
-        due = info.next_due_at.astimezone(reminders.zone(person.timezone)).replace(tzinfo=None)
+        due = info.next_due_at.astimezone(timeplan.zone(person.timezone)).replace(tzinfo=None)
         note.append(t("schedule.first_reminder", when=show_when(due)))
     await show_list(update, context, Html(" ".join(note)))
     return state

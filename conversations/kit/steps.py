@@ -23,7 +23,7 @@ from telegram.ext import (
 )
 
 from bot.context import BotContext
-from conversations.content import Html, t
+from conversations.worksheet.content import Html, t
 from storage.repository import DuplicateUpdate, PersonMissing, Unit
 
 logger = logging.getLogger(__name__)

@@ -7,7 +7,6 @@ created with the first step (the date), and its id travels in the saved conversa
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from typing import Any
 
 from telegram import Update
@@ -20,7 +19,7 @@ from telegram.ext import (
 )
 
 from bot.context import BotContext
-from conversations.common import (
+from conversations.kit.steps import (
     END,
     NEW_NOT_TEXT,
     NEW_TEXT,
@@ -41,8 +40,10 @@ from conversations.common import (
     stops,
     text_of,
 )
-from conversations.content import Html, items, t
-from conversations.parsing import parse_date, parse_rating
+from conversations.sections.finish import maybe_offer_finish
+from conversations.worksheet.content import Html, t
+from conversations.worksheet.dates import local_today, session_date_problem, show_date
+from conversations.worksheet.parsing import parse_date, parse_rating
 from storage.repository import SessionRow, Unit
 
 SECTION = "log"
@@ -60,8 +61,6 @@ PROMPTS = {
     SAFETY: "log.safety_prompt",
     ROLE: "log.role_prompt",
 }
-# "About a year": older dates are most likely a typo in the year.
-MAX_AGE = dt.timedelta(days=366)
 DAY = "[0-9]{4}-[0-9]{2}-[0-9]{2}"
 
 
@@ -71,39 +70,6 @@ def name(step: str) -> str:
 
 
 # Dates ---------------------------------------------------------------------------------------
-
-
-def local_today(timezone: str | None, now: dt.datetime | None = None) -> dt.date:
-    """Today's date where the person lives (in UTC while their time zone is unknown)."""
-    zone: dt.tzinfo = dt.UTC
-    if timezone:
-        try:
-            zone = zoneinfo.ZoneInfo(timezone)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            zone = dt.UTC
-    return (now or dt.datetime.now(dt.UTC)).astimezone(zone).date()
-
-
-def date_problem(day: dt.date, today: dt.date) -> str | None:
-    """The content key saying why a session date can't be logged, or None if it can."""
-    if day > today:
-        return "log.date_future"
-    if day < today - MAX_AGE:
-        return "log.date_too_old"
-    return None
-
-
-def show_date(day: dt.date | None) -> Html:
-    """A date as the person reads it, "Fri 20 Nov 2026"."""
-    if day is None:
-        return t("log.no_date")
-    return t(
-        "log.date_format",
-        weekday=items("log.weekdays")[day.weekday()],
-        day=day.day,
-        month=items("log.months")[day.month - 1],
-        year=day.year,
-    )
 
 
 async def today_for(update: Update, context: BotContext) -> dt.date:
@@ -346,7 +312,7 @@ async def date_text(update: Update, context: BotContext) -> State:
     day = parse_date(text_of(update), today)
     if day is None:
         return await retry(update, "log.date_invalid", DATE)
-    problem = date_problem(day, today)
+    problem = session_date_problem(day, today)
     if problem is not None:
         return await retry(update, problem, DATE, day)
     return await store_date(update, context, day)
@@ -469,11 +435,6 @@ def confirmation(entry: SessionRow) -> Html:
 
 async def offer_finish(update: Update, context: BotContext) -> None:
     """Lets the closing section offer itself when the chart has run its course."""
-    # Imported here: that section is written separately and may not be there yet.
-    try:
-        from conversations.finish import maybe_offer_finish
-    except ImportError:
-        return
     await maybe_offer_finish(update, context)
 
 

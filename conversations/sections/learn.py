@@ -7,9 +7,9 @@ from typing import Any
 from telegram import Update
 
 from bot.context import BotContext
-from conversations.common import Button, send
-from conversations.content import Html, items, t
-from conversations.pager import Pager, Words, Write
+from conversations.engines.pages import Pager, Words, Write
+from conversations.kit.steps import Button, send
+from conversations.worksheet.content import Html, items, t
 from storage.repository import Unit
 
 SECTION = "learn"

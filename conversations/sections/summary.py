@@ -10,10 +10,9 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 from telegram.ext.filters import UpdateType
 
-from bot.chart import render_chart_async
 from bot.context import BotContext
-from bot.summaries import WeekSummary, chart_points, summarise_week
-from conversations.common import (
+from conversations.files.chart import render_chart_async
+from conversations.kit.steps import (
     END,
     State,
     acknowledge,
@@ -23,8 +22,9 @@ from conversations.common import (
     send,
     stops,
 )
-from conversations.content import Html, items, t
-from conversations.log import show_date
+from conversations.worksheet.content import Html, items, t
+from conversations.worksheet.dates import show_date
+from conversations.worksheet.summaries import WeekSummary, chart_points, summarise_week
 from storage import Store
 from storage.models import utcnow
 

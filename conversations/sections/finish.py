@@ -15,7 +15,7 @@ from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler
 
 from bot.context import BotContext
-from conversations.common import (
+from conversations.kit.steps import (
     END,
     NEW_NOT_TEXT,
     NEW_TEXT,
@@ -36,9 +36,9 @@ from conversations.common import (
     stops,
     text_of,
 )
-from conversations.content import t
-from conversations.log import local_today
-from conversations.parsing import parse_rating
+from conversations.worksheet.content import t
+from conversations.worksheet.dates import local_today
+from conversations.worksheet.parsing import parse_rating
 from storage.repository import PersonMissing, Unit
 
 SECTION = "finish"

@@ -18,8 +18,8 @@ from telegram.ext import (
 )
 
 from bot.context import BotContext
-from conversations.common import acknowledge, data, keyboard, send
-from conversations.content import t
+from conversations.kit.steps import acknowledge, data, keyboard, send
+from conversations.worksheet.content import t
 from storage.repository import PersonMissing
 
 logger = logging.getLogger(__name__)

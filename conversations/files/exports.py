@@ -26,9 +26,8 @@ from fpdf import FPDF, FontFace
 from fpdf.enums import Align, XPos, YPos
 from fpdf.fonts import TTFFont
 
-from conversations.content import items, t
-from conversations.log import show_date
-from conversations.review import short_prompt
+from conversations.worksheet.content import items, short_prompt, t
+from conversations.worksheet.dates import show_date
 
 # fpdf2 names missing glyphs (characters a person typed) in a warning; `printable` below keeps
 # them from reaching it, and this keeps any other such line out of the bot's log. fontTools logs

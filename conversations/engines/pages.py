@@ -16,7 +16,7 @@ from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.context import BotContext
-from conversations.common import (
+from conversations.kit.steps import (
     END,
     Button,
     State,
@@ -34,7 +34,7 @@ from conversations.common import (
     send,
     stops,
 )
-from conversations.content import Html, t
+from conversations.worksheet.content import Html, t
 from storage.repository import Unit
 
 Write = Callable[[Unit], Awaitable[None]]

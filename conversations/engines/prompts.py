@@ -16,7 +16,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Mess
 from telegram.ext.filters import UpdateType
 
 from bot.context import BotContext
-from conversations.common import (
+from conversations.kit.steps import (
     END,
     NEW_NOT_TEXT,
     NEW_TEXT,
@@ -32,7 +32,7 @@ from conversations.common import (
     stops,
     text_of,
 )
-from conversations.content import Html, t
+from conversations.worksheet.content import Html, t
 from storage.repository import AnswerValue, Unit
 
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 from telegram.ext.filters import UpdateType
 
 from bot.context import BotContext
-from bot.reminders import forget_jobs
-from conversations.common import (
+from conversations.kit.steps import (
     END,
     State,
     acknowledge,
@@ -22,7 +21,7 @@ from conversations.common import (
     send,
     stops,
 )
-from conversations.content import t
+from conversations.worksheet.content import t
 
 SECTION = "delete"
 CONFIRM = "delete.confirm"
@@ -48,22 +47,10 @@ async def erase(update: Update, context: BotContext) -> State:
     assert user is not None and chat is not None
     schedules = await context.store.schedules(user.id)
     await context.store.delete_person(user.id)
-    forget_jobs(context.job_queue, [schedule.id for schedule in schedules])
-    forget(context.application, chat.id, user.id)
+    context.forget_reminders([schedule.id for schedule in schedules])
+    context.forget_person(chat.id, user.id)
     await send(update, t("delete.done"))
     return END
-
-
-def forget(
-    application: Application[Any, Any, Any, Any, Any, Any], chat_id: int, user_id: int
-) -> None:
-    """Ends the person's sections in memory and drops whatever PTB keeps for their chat."""
-    # bot.app imports this module to build its handlers, so it is imported here, when used.
-    from bot.app import end_sections
-
-    end_sections(application, (chat_id, user_id))
-    application.drop_chat_data(chat_id)
-    application.drop_user_data(user_id)
 
 
 async def keep(update: Update, context: BotContext) -> State:

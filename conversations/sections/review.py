@@ -21,7 +21,7 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.context import BotContext
-from conversations.common import (
+from conversations.kit.steps import (
     END,
     NEW_NOT_TEXT,
     NEW_TEXT,
@@ -42,9 +42,10 @@ from conversations.common import (
     stops,
     text_of,
 )
-from conversations.content import Html, escape, items, t
-from conversations.log import date_problem, show_date, today_for
-from conversations.parsing import parse_date, parse_rating
+from conversations.sections.log import today_for
+from conversations.worksheet.content import Html, escape, items, short_prompt, t
+from conversations.worksheet.dates import session_date_problem, show_date
+from conversations.worksheet.parsing import parse_date, parse_rating
 from storage.repository import AnswerValue, SessionRow, Unit
 
 SECTION = "review"
@@ -80,20 +81,6 @@ class Question:
     number: str
     prompt: str  # plain text, escaped where shown
     kind: str
-
-
-TAG = re.compile(r"<[^>]+>")
-
-
-def short_prompt(text: str, limit: int = 200) -> str:
-    """A prompt's question without HTML, heading lines or notes after it, cut at `limit`."""
-    plain = html.unescape(TAG.sub("", text))
-    paragraphs = [" ".join(p.split()) for p in plain.split("\n\n") if p.strip()]
-    body = next((p for p in paragraphs if p[-1] in ".?!:"), paragraphs[0] if paragraphs else "")
-    if len(body) <= limit:
-        return body
-    cut = body[: limit - 1]
-    return (cut.rsplit(" ", 1)[0] if " " in cut else cut) + "…"
 
 
 def reflect_questions() -> list[Question]:
@@ -579,7 +566,7 @@ async def new_text(update: Update, context: BotContext) -> State:
         day = parse_date(text, today)
         if day is None:
             return await again(update, context, target, t("log.date_invalid"))
-        problem = date_problem(day, today)
+        problem = session_date_problem(day, today)
         if problem is not None:
             return await again(update, context, target, t(problem, date=show_date(day)))
         return await store_value(update, context, target, day)

@@ -7,7 +7,10 @@ import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from storage.models import utcnow
+from storage.repository import SUMMARY_KIND, ScheduleInfo, Unit
 
 Kind = Literal["weekly", "biweekly", "once"]
 
@@ -139,3 +142,62 @@ def next_occurrence(schedule: Schedule, tz: ZoneInfo, after_utc: dt.datetime) ->
 def due_at(occurrence: Occurrence, delay_minutes: int) -> dt.datetime:
     """When the reminder for `occurrence` is due: `delay_minutes` of real time after it starts."""
     return occurrence.start_utc + dt.timedelta(minutes=delay_minutes)
+
+
+# Stored schedules, planned -------------------------------------------------------------------
+
+
+def plan_of(info: ScheduleInfo) -> Schedule:
+    """The schedule arithmetic's view of a stored schedule (the weekly summary is weekly)."""
+    if info.kind in ("once", "snooze"):
+        assert info.anchor is not None
+        return Schedule.once(info.anchor, info.at_time)
+    if info.kind == "biweekly":
+        assert info.anchor is not None
+        return Schedule.biweekly(info.anchor, info.at_time)
+    assert info.weekday is not None
+    return Schedule.weekly(info.weekday, info.at_time)
+
+
+def delay_of(info: ScheduleInfo, delay_min: int) -> int:
+    """Minutes from a session's start to its reminder (a snooze or summary has its own time)."""
+    return 0 if info.kind in ("snooze", SUMMARY_KIND) else delay_min
+
+
+def first_due(
+    info: ScheduleInfo, tz: ZoneInfo, delay_min: int, now: dt.datetime
+) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """The first occurrence whose reminder is still to come, and when it is due."""
+    delay = delay_of(info, delay_min)
+    occurrence = next_occurrence(plan_of(info), tz, now - dt.timedelta(minutes=delay))
+    if occurrence is None:
+        return None, None
+    return occurrence.local_start, due_at(occurrence, delay)
+
+
+def following(
+    info: ScheduleInfo, tz: ZoneInfo, delay_min: int, after: dt.datetime
+) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """The occurrence after a given one, and when its reminder is due."""
+    start = next(occurrences_after(plan_of(info), tz, after), None)
+    if start is None:
+        return None, None
+    occurrence = occurrence_at(start, tz)
+    return occurrence.local_start, due_at(occurrence, delay_of(info, delay_min))
+
+
+def zone(name: str | None) -> ZoneInfo:
+    """A person's zone; UTC if unknown."""
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+async def replan(unit: Unit, now: dt.datetime | None = None) -> None:
+    """Recompute every schedule's next reminder (after a change of zone, delay or schedule)."""
+    now = now or utcnow()
+    tz = zone(unit.person.timezone)
+    for info in await unit.schedules():
+        occurrence, due = first_due(info, tz, unit.person.reminder_delay_min, now)
+        await unit.set_next(info.id, occurrence, due)

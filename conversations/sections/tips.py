@@ -8,9 +8,9 @@ from typing import Any
 from telegram import Update
 
 from bot.context import BotContext
-from conversations.common import END, Button, State, Step, acknowledge, data, send
-from conversations.content import Html, items, t
-from conversations.pager import Handlers, Pager, Words, Write, message_of, page_state
+from conversations.engines.pages import Handlers, Pager, Words, Write, message_of, page_state
+from conversations.kit.steps import END, Button, State, Step, acknowledge, data, send
+from conversations.worksheet.content import Html, items, t
 from storage.repository import Unit
 
 SECTION = "tips"

@@ -15,11 +15,11 @@ from telegram import Update
 from telegram.constants import ChatAction
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
-from bot.chart import render_chart_async
 from bot.context import BotContext
-from conversations.common import END, State, acknowledge, quietly, section_handler, send, stops
-from conversations.content import t
-from conversations.log import local_today
+from conversations.files.chart import render_chart_async
+from conversations.kit.steps import END, State, acknowledge, quietly, section_handler, send, stops
+from conversations.worksheet.content import t
+from conversations.worksheet.dates import local_today
 from storage.export import gather
 from storage.repository import DuplicateUpdate, PersonMissing
 
@@ -30,7 +30,7 @@ MIN_CHART_POINTS = 2
 
 async def chart_png(data: dict[str, Any]) -> bytes | None:
     """The trend chart of the session chart, if there are enough sessions to draw one."""
-    from bot.export_files import chart_points, plain
+    from conversations.files.exports import chart_points, plain
 
     points = chart_points(data["sessions"])
     if len(points) < MIN_CHART_POINTS:
@@ -47,7 +47,7 @@ async def chart_png(data: dict[str, Any]) -> bytes | None:
 async def export(update: Update, context: BotContext) -> State:
     """Sends the PDF, the JSON and the CSV, and records that an export was made."""
     # fpdf2 (with Pillow and fontTools) costs ~35 MiB: loaded only when someone exports.
-    from bot.export_files import build_csv, build_json, build_pdf
+    from conversations.files.exports import build_csv, build_json, build_pdf
 
     await acknowledge(update, close=False)
     user, chat = update.effective_user, update.effective_chat

@@ -1,0 +1,1 @@
+"""Engines shared by sections: pages to read, prompts to answer one at a time."""

@@ -1,0 +1,1 @@
+"""What every section's steps use: sending, keyboards, callback data, saving with a place."""

@@ -1,0 +1,1 @@
+"""One module per section or feature of the bot, each exposing `build_handler()`."""
