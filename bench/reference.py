@@ -27,7 +27,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from bench.common import KEY, Clock, Section, Size, median
 from bench.seed import migrate_async, people, sync_engine
 from storage import Cipher, Database, Store
-from storage.crypto import decode_key
+from storage.crypto import answer_binding, decode_key
 
 PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL")
 BATCH = 50
@@ -244,7 +244,7 @@ async def group_units(n: int, concurrent: int = 50) -> tuple[float, float, float
         for i in range(count):
             now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
             key = f"reflect.q{i % 10 + 1}"
-            sealed = cipher.encrypt(f"An answer {i}", owner=str(pid), field=f"answer:{key}")
+            sealed = cipher.encrypt(f"An answer {i}", owner=str(pid), field=answer_binding(key))
             await writer.write(
                 [
                     (

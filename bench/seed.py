@@ -22,12 +22,14 @@ from sqlalchemy import Engine, create_engine, insert, select
 from bench.common import KEY
 from conversations.worksheet import timeplan
 from storage import Cipher, Database
-from storage.crypto import decode_key
+from storage.crypto import decode_key, session_binding
 from storage.models import (
     AuditEvent,
+    AuditKind,
     ConversationState,
     Person,
     Schedule,
+    ScheduleKind,
     SessionEntry,
 )
 from storage.repository import ScheduleInfo
@@ -121,7 +123,7 @@ def people(
     _insert(
         engine,
         AuditEvent.__table__,
-        ({"at": now, "person_id": pid, "kind": "consented"} for pid in ids.values()),
+        ({"at": now, "person_id": pid, "kind": AuditKind.CONSENTED} for pid in ids.values()),
     )
     return ids
 
@@ -146,12 +148,12 @@ def sessions(engine: Engine, person_ids: Iterable[int], *, weeks: int = 12) -> i
                     "person_id": pid,
                     "session_date": today - dt.timedelta(days=7 * (weeks - 1 - week)),
                     "topic_enc": cipher.encrypt(
-                        rng.choice(TOPICS), owner=owner, field=f"session:{uid}:topic"
+                        rng.choice(TOPICS), owner=owner, field=session_binding(uid, "topic")
                     ),
                     "trust": rng.randint(3, 10),
                     "safety": rng.randint(3, 10),
                     "role_enc": cipher.encrypt(
-                        rng.choice(ROLES), owner=owner, field=f"session:{uid}:role"
+                        rng.choice(ROLES), owner=owner, field=session_binding(uid, "role")
                     ),
                     "complete": True,
                     "created_at": now,
@@ -177,16 +179,16 @@ def weekly_schedules(
             at = dt.time(hour, rng.choice((0, 15, 30, 45)))
             name = (zones or {}).get(pid, "UTC")
             tz = tz_cache.setdefault(name, ZoneInfo(name))
-            info = ScheduleInfo(0, pid, "weekly", weekday, at, None, None, None, None)
+            info = ScheduleInfo(0, pid, ScheduleKind.WEEKLY, weekday, at, None, None, None, None)
             occurrence, due = timeplan.first_due(info, tz, 60, now)
             yield {
                 "person_id": pid,
-                "kind": "weekly",
+                "kind": ScheduleKind.WEEKLY,
                 "weekday": weekday,
-                "at_time": at.strftime("%H:%M"),
+                "at_time": at,
                 "anchor": None,
                 "session_date": None,
-                "next_occurrence": occurrence.isoformat() if occurrence else None,
+                "next_occurrence": occurrence,
                 "next_due_at": due,
                 "created_at": now,
             }
@@ -238,12 +240,12 @@ def due_burst(
         (
             {
                 "person_id": pid,
-                "kind": "weekly",
+                "kind": ScheduleKind.WEEKLY,
                 "weekday": local.weekday(),
-                "at_time": local.strftime("%H:%M"),
+                "at_time": local.time(),
                 "anchor": None,
                 "session_date": None,
-                "next_occurrence": local.isoformat(),
+                "next_occurrence": local,
                 "next_due_at": due_at,
                 "created_at": now,
             }

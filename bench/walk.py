@@ -36,7 +36,7 @@ SESSIONS_PER_WALK = 3
 
 def walk_length() -> int:
     """How many updates one walk sends."""
-    pages, tips = len(items("learn.pages")), len(items("tips.list"))
+    pages, tips = len(items("learn.items")), len(items("tips.items"))
     return 2 + (1 + pages) + 4 + (1 + tips + 2) + (1 + len(REFLECT)) + 18 + 5 + 3
 
 
@@ -46,7 +46,7 @@ async def walk(person: Person, *, review: bool = True) -> None:
     await person.press("start:agree")
 
     await person.command("learn")
-    for page in range(1, len(items("learn.pages")) + 1):
+    for page in range(1, len(items("learn.items")) + 1):
         await person.press(f"learn:next:{page}")
 
     await person.command("checklist")
@@ -55,7 +55,7 @@ async def walk(person: Person, *, review: bool = True) -> None:
     await person.press("checklist:done")
 
     await person.command("tips")
-    for number in range(1, len(items("tips.list")) + 1):
+    for number in range(1, len(items("tips.items")) + 1):
         if number in (2, 6):
             await person.press(f"tips:mark:{number}")
         await person.press(f"tips:next:{number}")
@@ -86,9 +86,9 @@ async def walk(person: Person, *, review: bool = True) -> None:
 
     await person.command("finish")
     await person.send("Mostly yes — she listens & remembers 💬")
-    await person.press("finish:surprise:yes")
+    await person.press("finish:pick:surprise:yes")
     await person.send("How the numbers rose: 4 → 9 📈")
-    await person.press("finish:rate:8")
+    await person.press("finish:rate:helpful:8")
 
     if review:
         await person.command("review")

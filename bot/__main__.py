@@ -14,6 +14,8 @@ os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 from bot import operations
 from bot.settings import Settings, SettingsError, load_settings
+from conversations.worksheet import current
+from conversations.worksheet.loader import WorksheetError
 from storage import Database, Store, load_or_create_key
 from storage.crypto import InvalidKeyError
 from storage.database import DatabaseURLError
@@ -107,6 +109,10 @@ def run(settings: Settings) -> int:
     problem = check_data_dir(settings.data_dir)
     if problem:
         return fail(problem)
+    try:
+        current.use(settings.worksheet_file)
+    except WorksheetError as error:
+        return fail(str(error))
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:

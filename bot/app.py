@@ -34,22 +34,14 @@ from bot.persistence import StorePersistence
 from bot.processor import PerChatUpdateProcessor
 from bot.settings import Settings
 from bot.updates import HeldOffsetRequest, InFlight
-from conversations.sections import (
-    checklist,
-    delete,
-    export,
-    finish,
-    learn,
-    log,
-    reflect,
-    review,
-    schedule,
-    start,
-    summary,
-    tips,
-)
+from conversations.engines.pages import Pages
+from conversations.engines.prompts import Prompts
+from conversations.engines.toggles import Toggles
+from conversations.sections import delete, export, log, review, schedule, start, summary
 from conversations.sections import settings as settings_section
 from conversations.worksheet.content import t
+from conversations.worksheet.current import worksheet
+from conversations.worksheet.model import Section, SectionKind
 from storage import Store
 from storage.repository import PersonMissing
 
@@ -66,17 +58,23 @@ FIRST_SECTION_GROUP = 1
 LAST_GROUP = 100
 
 
+def worksheet_section(section: Section) -> ConversationHandler[Any]:
+    """A worksheet section's conversation: the engine of its kind, over its part of the model."""
+    if section.kind is SectionKind.PAGES:
+        return Pages(section).build()
+    if section.kind is SectionKind.TOGGLES:
+        return Toggles(section).build()
+    if section.kind is SectionKind.PROMPTS:
+        return Prompts(section).build()
+    return log.build_handler()
+
+
 def sections() -> list[ConversationHandler[Any]]:
-    """Every worksheet section's conversation, in menu order."""
+    """Every worksheet section's conversation in menu order, then the bot's features."""
     # Sections track their buttons per person, not per message, on purpose (states are stored).
     warnings.filterwarnings("ignore", message=".*per_message=False.*", category=PTBUserWarning)
     return [
-        learn.build_handler(),
-        checklist.build_handler(),
-        tips.build_handler(),
-        reflect.build_handler(),
-        log.build_handler(),
-        finish.build_handler(),
+        *(worksheet_section(section) for section in worksheet()),
         review.build_handler(),
         summary.build_handler(),
         schedule.build_handler(),
@@ -167,7 +165,7 @@ def reminder_buttons() -> list[BaseHandler[Update, Any, Any]]:
 
 async def _post_init(application: App) -> None:
     await application.bot.set_my_commands(
-        [BotCommand(name, t(f"commands.{name}")) for name in start.COMMANDS]
+        [BotCommand(name, t(f"commands.{name}")) for name in start.commands()]
     )
     assert application.job_queue is not None
     reminders.start_jobs(application.job_queue)

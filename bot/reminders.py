@@ -28,8 +28,8 @@ from conversations.worksheet import timeplan
 from conversations.worksheet.content import t
 from conversations.worksheet.timeplan import following, zone
 from storage import Store
-from storage.models import utcnow
-from storage.repository import SUMMARY_KIND, DueSchedule
+from storage.models import LedgerStatus, ScheduleKind, utcnow
+from storage.repository import DueSchedule, is_summary_key
 
 logger = logging.getLogger(__name__)
 
@@ -102,7 +102,7 @@ async def fire(context: ContextTypes.DEFAULT_TYPE) -> None:
         info.id,
         occurrence,
         due_at=info.next_due_at,
-        status="skipped" if late else "claimed",
+        status=LedgerStatus.SKIPPED if late else LedgerStatus.CLAIMED,
         next_occurrence=following_start,
         next_due_at=following_due,
     )
@@ -110,7 +110,7 @@ async def fire(context: ContextTypes.DEFAULT_TYPE) -> None:
         if late:
             logger.info("Skipped a reminder more than 12 hours late (schedule %s)", info.id)
         return
-    if info.kind == SUMMARY_KIND:
+    if info.kind == ScheduleKind.SUMMARY:
         await deliver_summary(_ext(context), store, due.telegram_id, entry_id)
         return
     session_day = info.session_date or occurrence.date()
@@ -150,13 +150,13 @@ async def _send_claimed(
     except Forbidden:
         logger.info("A person blocked the bot; their reminders are paused")
         await store.set_blocked(telegram_id, True)
-        await store.finish_reminder(entry_id, "blocked")
+        await store.finish_reminder(entry_id, LedgerStatus.BLOCKED)
         return
     except TelegramError as error:
         logger.warning("%s could not be sent: %s", what, type(error).__name__)
-        await store.finish_reminder(entry_id, "failed")
+        await store.finish_reminder(entry_id, LedgerStatus.FAILED)
         return
-    await store.finish_reminder(entry_id, "sent", message_id=message.message_id)
+    await store.finish_reminder(entry_id, LedgerStatus.SENT, message_id=message.message_id)
 
 
 async def deliver_summary(bot: ExtBot[Any], store: Store, telegram_id: int, entry_id: int) -> None:
@@ -165,7 +165,7 @@ async def deliver_summary(bot: ExtBot[Any], store: Store, telegram_id: int, entr
 
     composed = await compose(store, telegram_id)
     if composed.empty:
-        await store.finish_reminder(entry_id, "empty")
+        await store.finish_reminder(entry_id, LedgerStatus.EMPTY)
         return
 
     async def send() -> Message:
@@ -199,13 +199,13 @@ async def resend_unsent(context: ContextTypes.DEFAULT_TYPE) -> None:
     for entry in await store.unsent_reminders():
         person = await store.get_person(entry.telegram_id)
         if person is None or person.blocked or person.reminders_paused:
-            await store.finish_reminder(entry.id, "skipped")
+            await store.finish_reminder(entry.id, LedgerStatus.SKIPPED)
             continue
         start = timeplan.occurrence_at(entry.occurrence, zone(person.timezone)).start_utc
         if utcnow() - start > TOO_LATE:
-            await store.finish_reminder(entry.id, "skipped")
+            await store.finish_reminder(entry.id, LedgerStatus.SKIPPED)
             continue
-        if entry.schedule_key.startswith(f"{SUMMARY_KIND}:"):
+        if is_summary_key(entry.schedule_key):
             await deliver_summary(_ext(context), store, entry.telegram_id, entry.id)
         else:
             day = entry.occurrence.date()
@@ -229,20 +229,20 @@ async def snooze(update: Update, context: BotContext) -> None:
     now = utcnow()
     async with context.store.unit(user.id) as unit:
         entry = await unit.ledger_entry(entry_id)
-        if entry is None or entry.status != "sent":
+        if entry is None or entry.status != LedgerStatus.SENT:
             stale = True
         else:
             stale = False
             tz = zone(unit.person.timezone)
             local = (now + SNOOZE).astimezone(tz).replace(tzinfo=None, second=0, microsecond=0)
             sid = await unit.add_schedule(
-                kind="snooze",
+                kind=ScheduleKind.SNOOZE,
                 at_time=local.time(),
                 anchor=local.date(),
                 session_date=entry.occurrence.date(),
             )
             await unit.set_next(sid, local, timeplan.occurrence_at(local, tz).start_utc)
-            await unit.set_ledger_status(entry_id, "snoozed")
+            await unit.set_ledger_status(entry_id, LedgerStatus.SNOOZED)
     if stale:
         await acknowledge(update, t("errors.stale_button"), close=False)
         return
@@ -256,9 +256,9 @@ async def no_session(update: Update, context: BotContext) -> None:
     entry_id = int(query.data.rsplit(":", 1)[1])
     async with context.store.unit(user.id) as unit:
         entry = await unit.ledger_entry(entry_id)
-        stale = entry is None or entry.status not in ("sent", "snoozed")
+        stale = entry is None or entry.status not in (LedgerStatus.SENT, LedgerStatus.SNOOZED)
         if not stale:
-            await unit.set_ledger_status(entry_id, "no_session")
+            await unit.set_ledger_status(entry_id, LedgerStatus.NO_SESSION)
     if stale:
         await acknowledge(update, t("errors.stale_button"), close=False)
         return

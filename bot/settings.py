@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     consent_version: str = "1"
     crisis_text_file: Path | None = None
+    # Another worksheet of the same format (docs/worksheet-format.md); the built-in one if unset.
+    worksheet_file: Path | None = None
     max_concurrent_updates: int = Field(default=256, ge=1, le=10_000)
     # Webhook mode (instead of long polling) when webhook_url is set.
     webhook_url: str | None = None

@@ -79,6 +79,16 @@ def load_or_create_key(*, env_key: str | None, key_file: Path | None, default_fi
     return key
 
 
+def answer_binding(key: str) -> str:
+    """The field an answer's ciphertext is bound to (its prompt's key)."""
+    return f"answer:{key}"
+
+
+def session_binding(uid: str, field: str) -> str:
+    """The field a session chart value is bound to (its row's uid and column: topic, role)."""
+    return f"session:{uid}:{field}"
+
+
 class Cipher:
     """Encrypts with the current key; decrypts with any key it knows."""
 

@@ -3,7 +3,7 @@
 The shape (version 1):
 
     {"format": "trust-safety-bot/export", "version": 1, "exported_at": "<ISO 8601, UTC>",
-     "person": {...}, "answers": [...], "sessions": [...], "positions": [...],
+     "person": {...}, "answers": [...], "progress": [...], "sessions": [...], "positions": [...],
      "schedules": [...], "reminders": [...], "events": [...]}
 
 Times are ISO 8601 strings in UTC, dates are "YYYY-MM-DD"; a value never given is null. Adding a
@@ -19,11 +19,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.crypto import answer_binding, session_binding
 from storage.models import (
     Answer,
     AuditEvent,
     ConversationState,
     Person,
+    Progress,
     ReminderLedger,
     Schedule,
     SessionEntry,
@@ -49,6 +51,16 @@ def when(value: dt.datetime | None) -> str | None:
 def day(value: dt.date | None) -> str | None:
     """A date as YYYY-MM-DD."""
     return None if value is None else value.isoformat()
+
+
+def wall_clock(value: dt.time | dt.datetime | None) -> str | None:
+    """A local wall-clock time as "HH:MM", or a local start as "YYYY-MM-DDTHH:MM:SS" (no zone:
+    these are times in the person's own zone, as stored)."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.isoformat(timespec="seconds")
+    return value.isoformat(timespec="minutes")
 
 
 class _Reader:
@@ -87,12 +99,19 @@ class _Reader:
         return [
             {
                 "key": row.key,
-                "text": self._open(row.value_enc, f"answer:{row.key}"),
+                "text": self._open(row.value_enc, answer_binding(row.key)),
                 "skipped": row.skipped,
                 "updated_at": when(row.updated_at),
             }
             for row in rows
         ]
+
+    async def progress(self) -> list[str]:
+        """The keys of the person's progress marks, sorted."""
+        keys = await self._session.scalars(
+            select(Progress.key).where(Progress.person_id == self._person.id).order_by(Progress.key)
+        )
+        return list(keys)
 
     async def sessions(self) -> list[Record]:
         """Every session chart row, drafts included, oldest first."""
@@ -105,10 +124,10 @@ class _Reader:
             {
                 "uid": row.uid,
                 "session_date": day(row.session_date),
-                "topic": self._open(row.topic_enc, f"session:{row.uid}:topic"),
+                "topic": self._open(row.topic_enc, session_binding(row.uid, "topic")),
                 "trust": row.trust,
                 "safety": row.safety,
-                "therapist_role": self._open(row.role_enc, f"session:{row.uid}:role"),
+                "therapist_role": self._open(row.role_enc, session_binding(row.uid, "role")),
                 "complete": row.complete,
                 "created_at": when(row.created_at),
                 "updated_at": when(row.updated_at),
@@ -141,12 +160,12 @@ class _Reader:
         return [
             {
                 "id": row.id,
-                "kind": row.kind,
+                "kind": row.kind.value,
                 "weekday": row.weekday,
-                "at_time": row.at_time,
+                "at_time": wall_clock(row.at_time),
                 "anchor": day(row.anchor),
                 "session_date": day(row.session_date),
-                "next_occurrence": row.next_occurrence,
+                "next_occurrence": wall_clock(row.next_occurrence),
                 "next_due_at": when(row.next_due_at),
                 "created_at": when(row.created_at),
             }
@@ -163,8 +182,8 @@ class _Reader:
         return [
             {
                 "schedule_key": row.schedule_key,
-                "occurrence": row.occurrence,
-                "status": row.status,
+                "occurrence": wall_clock(row.occurrence),
+                "status": row.status.value,
                 "claimed_at": when(row.claimed_at),
                 "sent_at": when(row.sent_at),
                 "message_id": row.message_id,
@@ -179,7 +198,7 @@ class _Reader:
             .where(AuditEvent.person_id == self._person.id)
             .order_by(AuditEvent.at, AuditEvent.id)
         )
-        return [{"kind": row.kind, "at": when(row.at)} for row in rows]
+        return [{"kind": row.kind.value, "at": when(row.at)} for row in rows]
 
 
 async def gather(store: Store, telegram_id: int, *, now: dt.datetime | None = None) -> Record:
@@ -195,6 +214,7 @@ async def gather(store: Store, telegram_id: int, *, now: dt.datetime | None = No
             "exported_at": when(now or utcnow()),
             "person": reader.person(),
             "answers": await reader.answers(),
+            "progress": await reader.progress(),
             "sessions": await reader.sessions(),
             "positions": await reader.positions(),
             "schedules": await reader.schedules(),

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
     Date,
     DateTime,
+    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -22,6 +24,8 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncAttrs
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from storage.types import WallClockDateTime, WallClockTime
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -34,6 +38,53 @@ NAMING = {
 def utcnow() -> dt.datetime:
     """Now, as an aware UTC datetime."""
     return dt.datetime.now(dt.UTC)
+
+
+class ScheduleKind(enum.StrEnum):
+    """What a schedule row is: therapy sessions, a snoozed reminder, or the weekly summary."""
+
+    WEEKLY = "weekly"
+    BIWEEKLY = "biweekly"
+    ONCE = "once"
+    SNOOZE = "snooze"
+    SUMMARY = "summary"
+
+
+class LedgerStatus(enum.StrEnum):
+    """What became of one claimed reminder (or weekly summary)."""
+
+    CLAIMED = "claimed"  # being sent (or the process died while sending it)
+    SENT = "sent"
+    SKIPPED = "skipped"  # too late to send, or the person paused, blocked or left
+    BLOCKED = "blocked"  # the person had blocked the bot
+    FAILED = "failed"  # Telegram refused it
+    EMPTY = "empty"  # a weekly summary of a week with nothing in it, not sent
+    SNOOZED = "snoozed"  # "remind me in an hour"
+    NO_SESSION = "no_session"  # "no session this time"
+
+
+class AuditKind(enum.StrEnum):
+    """What an audit event records (what happened, never what was said)."""
+
+    CONSENTED = "consented"
+    EXPORTED = "exported"
+    REMINDER_SENT = "reminder_sent"
+    BLOCKED = "blocked"
+    DELETED = "deleted"
+
+
+def _stored_as_text(kind: type[enum.StrEnum], length: int) -> Enum:
+    """An enum column stored as its values in a plain VARCHAR of `length` (no native enum, no
+    CHECK constraint: the schema is what it was with bare strings); unknown values are refused
+    before they reach the database."""
+    return Enum(
+        kind,
+        native_enum=False,
+        create_constraint=False,
+        length=length,
+        validate_strings=True,
+        values_callable=lambda members: [m.value for m in members],
+    )
 
 
 class Base(AsyncAttrs, DeclarativeBase):
@@ -126,7 +177,7 @@ class AuditEvent(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     person_id: Mapped[int | None] = mapped_column(Integer, default=None)
-    kind: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[AuditKind] = mapped_column(_stored_as_text(AuditKind, 32))
 
 
 class Schedule(Base):
@@ -140,12 +191,12 @@ class Schedule(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[ScheduleKind] = mapped_column(_stored_as_text(ScheduleKind, 16))
     weekday: Mapped[int | None] = mapped_column(SmallInteger, default=None)
-    at_time: Mapped[str] = mapped_column(String(5))
+    at_time: Mapped[dt.time] = mapped_column(WallClockTime)
     anchor: Mapped[dt.date | None] = mapped_column(Date, default=None)
     session_date: Mapped[dt.date | None] = mapped_column(Date, default=None)
-    next_occurrence: Mapped[str | None] = mapped_column(String(19), default=None)
+    next_occurrence: Mapped[dt.datetime | None] = mapped_column(WallClockDateTime, default=None)
     next_due_at: Mapped[dt.datetime | None] = mapped_column(
         DateTime(timezone=True), default=None, index=True
     )
@@ -161,8 +212,21 @@ class ReminderLedger(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
     schedule_key: Mapped[str] = mapped_column(String(32))
-    occurrence: Mapped[str] = mapped_column(String(19))
-    status: Mapped[str] = mapped_column(String(16), index=True)
+    occurrence: Mapped[dt.datetime] = mapped_column(WallClockDateTime)
+    status: Mapped[LedgerStatus] = mapped_column(_stored_as_text(LedgerStatus, 16), index=True)
     claimed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     message_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+
+
+class Progress(Base):
+    """A mark that a person got somewhere ("learn.done", "finish.offered"): a key and when, never
+    free text, so nothing here is encrypted."""
+
+    __tablename__ = "progress"
+
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("person.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    set_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -10,20 +10,25 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy import Executable, Select, delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.crypto import Cipher
+from storage.crypto import Cipher, answer_binding, session_binding
 from storage.database import Database
 from storage.models import (
     Answer,
     AuditEvent,
+    AuditKind,
     ConversationState,
+    LedgerStatus,
     Person,
     ProcessedUpdate,
+    Progress,
     ReminderLedger,
     Schedule,
+    ScheduleKind,
     SessionEntry,
     utcnow,
 )
@@ -87,7 +92,7 @@ class ScheduleInfo:
 
     id: int
     person_id: int
-    kind: str
+    kind: ScheduleKind
     weekday: int | None
     at_time: dt.time
     anchor: dt.date | None
@@ -115,23 +120,22 @@ class LedgerEntry:
     telegram_id: int
     schedule_key: str
     occurrence: dt.datetime
-    status: str
+    status: LedgerStatus
 
 
-SUMMARY_KIND = "summary"
+# The kinds a claimed occurrence removes its schedule with (there is no next one).
+ONE_OFF_KINDS = frozenset({ScheduleKind.ONCE, ScheduleKind.SNOOZE})
 
 
-def ledger_key(kind: str, schedule_id: int) -> str:
+def ledger_key(kind: ScheduleKind, schedule_id: int) -> str:
     """The ledger's name for a schedule: its id, or "summary:<id>" for the weekly summary."""
-    return f"{SUMMARY_KIND}:{schedule_id}" if kind == SUMMARY_KIND else str(schedule_id)
+    summary = ScheduleKind.SUMMARY
+    return f"{summary.value}:{schedule_id}" if kind == summary else str(schedule_id)
 
 
-def _time(text: str) -> dt.time:
-    return dt.time.fromisoformat(text)
-
-
-def _local(text: str | None) -> dt.datetime | None:
-    return None if text is None else dt.datetime.fromisoformat(text)
+def is_summary_key(schedule_key: str) -> bool:
+    """Whether a ledger entry's schedule key names a weekly summary."""
+    return schedule_key.startswith(f"{ScheduleKind.SUMMARY.value}:")
 
 
 def _aware(value: dt.datetime | None) -> dt.datetime | None:
@@ -147,10 +151,10 @@ def _schedule_info(row: Schedule) -> ScheduleInfo:
         person_id=row.person_id,
         kind=row.kind,
         weekday=row.weekday,
-        at_time=_time(row.at_time),
+        at_time=row.at_time,
         anchor=row.anchor,
         session_date=row.session_date,
-        next_occurrence=_local(row.next_occurrence),
+        next_occurrence=row.next_occurrence,
         next_due_at=_aware(row.next_due_at),
     )
 
@@ -159,6 +163,35 @@ def _person_for_update(telegram_id: int) -> Select[Person]:
     """The person's row, locked until the transaction ends (PostgreSQL; SQLite has one writer
     at a time anyway), so one person's writes, reminder claims and deletion take turns."""
     return select(Person).where(Person.telegram_id == telegram_id).with_for_update()
+
+
+def _insert_mark(dialect: str, person_id: int, key: str) -> Executable:
+    """INSERT a progress mark unless the person has it already (ON CONFLICT DO NOTHING, which
+    both SQLite and PostgreSQL say alike), so marking twice, or twice at once, is one mark."""
+    values = {"person_id": person_id, "key": key, "set_at": utcnow()}
+    conflict = [Progress.person_id, Progress.key]
+    if dialect == "postgresql":
+        return (
+            postgresql.insert(Progress)
+            .values(values)
+            .on_conflict_do_nothing(index_elements=conflict)
+        )
+    if dialect == "sqlite":
+        return (
+            sqlite.insert(Progress).values(values).on_conflict_do_nothing(index_elements=conflict)
+        )
+    raise NotImplementedError(f"progress marks need SQLite or PostgreSQL, not {dialect}")
+
+
+def _ledger_entry(row: ReminderLedger, telegram_id: int) -> LedgerEntry:
+    return LedgerEntry(
+        id=row.id,
+        person_id=row.person_id,
+        telegram_id=telegram_id,
+        schedule_key=row.schedule_key,
+        occurrence=row.occurrence,
+        status=row.status,
+    )
 
 
 def _person_info(row: Person) -> PersonInfo:
@@ -196,7 +229,7 @@ class Unit:
     async def save_answer(self, key: str, text: str, *, message_id: int | None = None) -> None:
         """Store (or replace) the answer to one prompt."""
         row = await self._answer_row(key)
-        row.value_enc = self._seal(text, f"answer:{key}")
+        row.value_enc = self._seal(text, answer_binding(key))
         row.skipped = False
         row.source_message_id = message_id
         row.updated_at = utcnow()
@@ -266,7 +299,7 @@ class Unit:
         row = await self._entry(uid)
         for name, value in fields.items():
             if name in ("topic", "role"):
-                sealed = None if value is None else self._seal(value, f"session:{uid}:{name}")
+                sealed = None if value is None else self._seal(value, session_binding(uid, name))
                 setattr(row, f"{name}_enc", sealed)
             elif name in ("session_date", "trust", "safety", "complete"):
                 setattr(row, name, value)
@@ -278,9 +311,20 @@ class Unit:
         """Remove one session chart row."""
         await self._session.delete(await self._entry(uid))
 
-    async def audit(self, kind: str) -> None:
-        """Record an event, without content."""
-        self._session.add(AuditEvent(person_id=self.person.id, kind=kind))
+    async def audit(self, kind: AuditKind | str) -> None:
+        """Record an event, without content (a bare string must be one of AuditKind's values)."""
+        self._session.add(AuditEvent(person_id=self.person.id, kind=AuditKind(kind)))
+
+    async def mark(self, key: str) -> None:
+        """Note that the person got somewhere ("learn.done"); marking again changes nothing."""
+        dialect = self._session.get_bind().dialect.name
+        await self._session.execute(_insert_mark(dialect, self.person.id, key))
+
+    async def unmark(self, key: str) -> None:
+        """Take a mark back (nothing happens if it was not set)."""
+        await self._session.execute(
+            delete(Progress).where(Progress.person_id == self.person.id, Progress.key == key)
+        )
 
     async def _person_row(self) -> Person:
         row = await self._session.get(Person, self.person.id)
@@ -305,7 +349,7 @@ class Unit:
     async def add_schedule(
         self,
         *,
-        kind: str,
+        kind: ScheduleKind,
         at_time: dt.time,
         weekday: int | None = None,
         anchor: dt.date | None = None,
@@ -316,7 +360,7 @@ class Unit:
             person_id=self.person.id,
             kind=kind,
             weekday=weekday,
-            at_time=at_time.strftime("%H:%M"),
+            at_time=at_time,
             anchor=anchor,
             session_date=session_date,
         )
@@ -338,7 +382,7 @@ class Unit:
         row = await self._session.get(Schedule, schedule_id)
         if row is None or row.person_id != self.person.id:
             raise LookupError("no such schedule")
-        row.next_occurrence = None if occurrence is None else occurrence.isoformat()
+        row.next_occurrence = occurrence
         row.next_due_at = due_at
 
     async def remove_schedule(self, schedule_id: int) -> bool:
@@ -353,16 +397,9 @@ class Unit:
         row = await self._session.get(ReminderLedger, entry_id)
         if row is None or row.person_id != self.person.id:
             return None
-        return LedgerEntry(
-            id=row.id,
-            person_id=row.person_id,
-            telegram_id=self.person.telegram_id,
-            schedule_key=row.schedule_key,
-            occurrence=dt.datetime.fromisoformat(row.occurrence),
-            status=row.status,
-        )
+        return _ledger_entry(row, self.person.telegram_id)
 
-    async def set_ledger_status(self, entry_id: int, status: str) -> None:
+    async def set_ledger_status(self, entry_id: int, status: LedgerStatus) -> None:
         """Record what became of one of the person's reminders (e.g. no session this time)."""
         row = await self._session.get(ReminderLedger, entry_id)
         if row is not None and row.person_id == self.person.id:
@@ -401,7 +438,7 @@ class Store:
                 row = Person(telegram_id=telegram_id, consent_version=version)
                 session.add(row)
                 await session.flush()
-                session.add(AuditEvent(person_id=row.id, kind="consented"))
+                session.add(AuditEvent(person_id=row.id, kind=AuditKind.CONSENTED))
             else:
                 row.consent_version, row.consented_at = version, utcnow()
                 row.blocked = False
@@ -466,12 +503,25 @@ class Store:
             return {
                 a.key: AnswerValue(
                     key=a.key,
-                    text=self._open(a.person_id, a.value_enc, f"answer:{a.key}"),
+                    text=self._open(a.person_id, a.value_enc, answer_binding(a.key)),
                     skipped=a.skipped,
                     updated_at=a.updated_at,
                 )
                 for a in rows.scalars()
             }
+
+    async def marks(self, telegram_id: int, prefix: str = "") -> set[str]:
+        """The keys of a person's progress marks that start with a prefix."""
+        async with self.db.read() as session:
+            keys = await session.scalars(
+                select(Progress.key)
+                .join(Person, Person.id == Progress.person_id)
+                .where(
+                    Person.telegram_id == telegram_id,
+                    Progress.key.startswith(prefix, autoescape=True),
+                )
+            )
+            return set(keys)
 
     async def answer_for_message(self, telegram_id: int, message_id: int) -> str | None:
         """The key of the answer given by one Telegram message, if any."""
@@ -486,10 +536,10 @@ class Store:
         return SessionRow(
             uid=row.uid,
             session_date=row.session_date,
-            topic=self._open(row.person_id, row.topic_enc, f"session:{row.uid}:topic"),
+            topic=self._open(row.person_id, row.topic_enc, session_binding(row.uid, "topic")),
             trust=row.trust,
             safety=row.safety,
-            role=self._open(row.person_id, row.role_enc, f"session:{row.uid}:role"),
+            role=self._open(row.person_id, row.role_enc, session_binding(row.uid, "role")),
             complete=row.complete,
         )
 
@@ -590,7 +640,7 @@ class Store:
         occurrence: dt.datetime,
         *,
         due_at: dt.datetime,
-        status: str,
+        status: LedgerStatus,
         next_occurrence: dt.datetime | None,
         next_due_at: dt.datetime | None,
     ) -> int | None:
@@ -600,7 +650,6 @@ class Store:
         or the person's settings changed (removed, re-timed, paused, blocked) since the
         reminder was planned for `due_at`.
         """
-        key = occurrence.isoformat()
         try:
             async with self.db.write() as session, session.begin():
                 row = await session.get(Schedule, schedule_id)
@@ -611,23 +660,25 @@ class Store:
                 row = await session.get(
                     Schedule, schedule_id, with_for_update=True, populate_existing=True
                 )
-                if row is None or row.next_occurrence != key or _aware(row.next_due_at) != due_at:
+                if (
+                    row is None
+                    or row.next_occurrence != occurrence
+                    or _aware(row.next_due_at) != due_at
+                ):
                     return None
                 if person is None or person.reminders_paused or person.blocked:
                     return None
                 entry = ReminderLedger(
                     person_id=row.person_id,
                     schedule_key=ledger_key(row.kind, schedule_id),
-                    occurrence=key,
+                    occurrence=occurrence,
                     status=status,
                 )
                 session.add(entry)
-                if next_occurrence is None and row.kind in ("once", "snooze"):
+                if next_occurrence is None and row.kind in ONE_OFF_KINDS:
                     await session.delete(row)
                 else:
-                    row.next_occurrence = (
-                        None if next_occurrence is None else next_occurrence.isoformat()
-                    )
+                    row.next_occurrence = next_occurrence
                     row.next_due_at = next_due_at
                 await session.flush()
                 return entry.id
@@ -635,7 +686,7 @@ class Store:
             return None
 
     async def finish_reminder(
-        self, entry_id: int, status: str, *, message_id: int | None = None
+        self, entry_id: int, status: LedgerStatus, *, message_id: int | None = None
     ) -> None:
         """Record how sending a claimed reminder ended."""
         async with self.db.write() as session, session.begin():
@@ -643,11 +694,11 @@ class Store:
             if row is not None:
                 row.status = status
                 row.message_id = message_id
-                if status == "sent":
+                if status == LedgerStatus.SENT:
                     row.sent_at = utcnow()
-                    session.add(AuditEvent(person_id=row.person_id, kind="reminder_sent"))
-                elif status == "blocked":
-                    session.add(AuditEvent(person_id=row.person_id, kind="blocked"))
+                    session.add(AuditEvent(person_id=row.person_id, kind=AuditKind.REMINDER_SENT))
+                elif status == LedgerStatus.BLOCKED:
+                    session.add(AuditEvent(person_id=row.person_id, kind=AuditKind.BLOCKED))
 
     async def unsent_reminders(self) -> list[LedgerEntry]:
         """Reminders claimed but never sent (the process died while sending them)."""
@@ -655,20 +706,10 @@ class Store:
             rows = await session.execute(
                 select(ReminderLedger, Person.telegram_id)
                 .join(Person, Person.id == ReminderLedger.person_id)
-                .where(ReminderLedger.status == "claimed")
+                .where(ReminderLedger.status == LedgerStatus.CLAIMED)
                 .order_by(ReminderLedger.id)
             )
-            return [
-                LedgerEntry(
-                    id=row.id,
-                    person_id=row.person_id,
-                    telegram_id=int(tid),
-                    schedule_key=row.schedule_key,
-                    occurrence=dt.datetime.fromisoformat(row.occurrence),
-                    status=row.status,
-                )
-                for row, tid in rows
-            ]
+            return [_ledger_entry(row, int(tid)) for row, tid in rows]
 
     # Deletion -----------------------------------------------------------------------------
 
@@ -679,12 +720,19 @@ class Store:
             if row is None:
                 return False
             person_id = row.id
-            for model in (Answer, SessionEntry, ConversationState, ReminderLedger, Schedule):
+            for model in (
+                Answer,
+                Progress,
+                SessionEntry,
+                ConversationState,
+                ReminderLedger,
+                Schedule,
+            ):
                 await session.execute(delete(model).where(model.person_id == person_id))
             await session.execute(
                 delete(ProcessedUpdate).where(ProcessedUpdate.telegram_id == telegram_id)
             )
             await session.delete(row)
-            session.add(AuditEvent(person_id=person_id, kind="deleted"))
+            session.add(AuditEvent(person_id=person_id, kind=AuditKind.DELETED))
         await self.db.checkpoint()
         return True

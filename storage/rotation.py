@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from storage.crypto import Cipher
+from storage.crypto import Cipher, answer_binding, session_binding
 from storage.database import Database
 from storage.models import Answer, SessionEntry
 
@@ -33,13 +33,13 @@ class Sealed:
 
 def _answer_field(row: Row) -> str:
     assert isinstance(row, Answer)
-    return f"answer:{row.key}"
+    return answer_binding(row.key)
 
 
 def _session_field(name: str) -> Callable[[Row], str]:
     def field(row: Row) -> str:
         assert isinstance(row, SessionEntry)
-        return f"session:{row.uid}:{name}"
+        return session_binding(row.uid, name)
 
     return field
 

@@ -30,6 +30,7 @@ BOT_SETTINGS_VARS = frozenset(
         "LOG_LEVEL",
         "CONSENT_VERSION",
         "CRISIS_TEXT_FILE",
+        "WORKSHEET_FILE",
         "MAX_CONCURRENT_UPDATES",
         "WEBHOOK_URL",
         "WEBHOOK_SECRET",

@@ -1,9 +1,11 @@
-"""Pages read one at a time in one message that Next / Back edit in place (/learn and /tips).
+"""The pages engine: pages read one at a time in one message that Next / Back edit in place.
 
-The conversation state names the page ("learn.page.3") and its data holds the id of the message
-the pages are shown in, so buttons on any older message are out of date. Leaving by a command or
-the menu ends the state (common.leave_quietly), so the page is also kept in a small place row
-("learn.place") that only the section reads: coming back offers to continue there.
+Any pages section of the worksheet (/learn, /tips, and those of another worksheet file): reading
+pages, and tips with their example and "I'll try this" (marks stored with the one selection
+codec of the model). The conversation state names the page by its item id ("learn.page.3") and
+its data holds the id of the message the pages are shown in, so buttons on any older message are
+out of date. Leaving by a command or the menu ends the state, so the page is also kept in a small
+place row ("learn.place") that only the section reads: coming back offers to continue there.
 """
 
 from __future__ import annotations
@@ -13,7 +15,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Message, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
 
 from bot.context import BotContext
 from conversations.kit.steps import (
@@ -34,7 +43,9 @@ from conversations.kit.steps import (
     send,
     stops,
 )
-from conversations.worksheet.content import Html, t
+from conversations.worksheet import words
+from conversations.worksheet.content import Html, lookup, t
+from conversations.worksheet.model import Item, ItemKind, Section
 from storage.repository import Unit
 
 Write = Callable[[Unit], Awaitable[None]]
@@ -61,9 +72,9 @@ class Place:
     message_id: int | None
 
 
-def page_state(section: str, number: int) -> str:
-    """The conversation state while page `number` (1-based) is shown."""
-    return f"{section}.page.{number}"
+def page_state(section: str, item_id: str) -> str:
+    """The conversation state while one page (by its item id) is shown."""
+    return f"{section}.page.{item_id}"
 
 
 def place_name(section: str) -> str:
@@ -71,11 +82,11 @@ def place_name(section: str) -> str:
     return f"{section}.place"
 
 
-def keep_place(section: str, page: int, message_id: int) -> Write:
-    """A write that remembers the page and its message."""
+def keep_place(section: str, item_id: str, message_id: int) -> Write:
+    """A write that remembers the page (by its item id) and its message."""
 
     async def write(unit: Unit) -> None:
-        await unit.set_state(place_name(section), "page", {"page": page, "message": message_id})
+        await unit.set_state(place_name(section), "page", {"item": item_id, "message": message_id})
 
     return write
 
@@ -100,16 +111,21 @@ def together(*writes: Write | None) -> Write:
     return write
 
 
-async def place(update: Update, context: BotContext, section: str) -> Place | None:
+async def place(update: Update, context: BotContext, pager: Pager) -> Place | None:
     """The page the person last saw in a section, if they left it before the end."""
     user = update.effective_user
     if user is None:
         return None
-    position = await context.store.position(user.id, place_name(section))
-    if position is None or not isinstance(position.data.get("page"), int):
+    position = await context.store.position(user.id, place_name(pager.section))
+    if position is None:
+        return None
+    # {"item": "3"}; places kept before pages were named by id hold {"page": 3}.
+    saved = position.data.get("item", position.data.get("page"))
+    number = pager.number_of(str(saved)) if saved is not None else None
+    if number is None:
         return None
     message_id = position.data.get("message")
-    return Place(position.data["page"], message_id if isinstance(message_id, int) else None)
+    return Place(number, message_id if isinstance(message_id, int) else None)
 
 
 def message_of(update: Update) -> Message:
@@ -127,11 +143,20 @@ class Pager:
     buttons of a page (`page_handlers`).
     """
 
-    def __init__(self, section: str, *, count: int, command: str, words: Words) -> None:
-        self.section = section
-        self.count = count
-        self.command = command
+    def __init__(self, section: Section, words: Words) -> None:
+        self.model = section
+        self.section = section.id
+        self.count = len(section.items)
+        self.command = section.command
         self.words = words
+
+    def id_of(self, number: int) -> str:
+        """The item id of page `number` (1-based): states and buttons name pages by id."""
+        return self.model.items[number - 1].id
+
+    def number_of(self, item_id: str) -> int | None:
+        ids = [item.id for item in self.model.items]
+        return ids.index(item_id) + 1 if item_id in ids else None
 
     # Hooks -----------------------------------------------------------------------------------
 
@@ -165,9 +190,9 @@ class Pager:
         text, rows = await self.page(update, context, number)
         nav: list[Button] = []
         if number > 1:
-            nav.append((t("common.back"), data(self.section, "back", number)))
+            nav.append((t("common.back"), data(self.section, "back", self.id_of(number))))
         label = t("common.next") if number < self.count else t(self.words.last_button)
-        nav.append((label, data(self.section, "next", number)))
+        nav.append((label, data(self.section, "next", self.id_of(number))))
         return text, keyboard(*rows, nav, later_row(self.section))
 
     async def move(
@@ -183,8 +208,12 @@ class Pager:
             update,
             context,
             self.section,
-            page_state(self.section, number),
-            together(keep_place(self.section, number, message_id), self.reached(number), write),
+            page_state(self.section, self.id_of(number)),
+            together(
+                keep_place(self.section, self.id_of(number), message_id),
+                self.reached(number),
+                write,
+            ),
             data_={"message": message_id},
         )
 
@@ -223,7 +252,7 @@ class Pager:
     async def enter(self, update: Update, context: BotContext) -> State:
         """Starts at the first page, or offers to continue where the person left off."""
         await acknowledge(update)
-        spot = await place(update, context, self.section)
+        spot = await place(update, context, self)
         chat = update.effective_chat
         if spot is not None and spot.message_id is not None and chat is not None:
             # The old page's buttons would only be out of date now.
@@ -255,7 +284,7 @@ class Pager:
     async def resume(self, update: Update, context: BotContext) -> State:
         """Shows the page the person left off at."""
         await acknowledge(update)
-        spot = await place(update, context, self.section)
+        spot = await place(update, context, self)
         if spot is None or not 1 <= spot.page <= self.count:
             return await self.start_over(update, context)
         return await self.open(update, context, spot.page)
@@ -315,7 +344,7 @@ class Pager:
             self.live(step, state), pattern=f"^{data(self.section, *parts)}$"
         )
 
-    def build(self) -> Any:
+    def build(self) -> ConversationHandler[Any]:
         """The section's ConversationHandler."""
         choose = self.choose_state
         states: dict[object, Handlers] = {
@@ -327,11 +356,13 @@ class Pager:
             ]
         }
         for number in range(1, self.count + 1):
-            state = page_state(self.section, number)
+            item_id = self.id_of(number)
+            state = page_state(self.section, item_id)
             forward = self.turn(number, number + 1) if number < self.count else self.end
-            handlers: Handlers = [self.button(forward, state, "next", number)]
+            handlers: Handlers = [self.button(forward, state, "next", item_id)]
             if number > 1:
-                handlers.append(self.button(self.turn(number, number - 1), state, "back", number))
+                back = self.turn(number, number - 1)
+                handlers.append(self.button(back, state, "back", item_id))
             handlers += [
                 *self.page_handlers(number),
                 self.button(self.later, state, "later"),
@@ -347,3 +378,120 @@ class Pager:
             ],
             states=states,
         )
+
+
+def words_of(section: Section, name: str, **values: object) -> Html:
+    """A section's own words if it has them ("tips.mark"), else the shared ones."""
+    key = f"{section.id}.{name}"
+    return t(key if isinstance(lookup(key), str) else f"common.pages.{name}", **values)
+
+
+class Pages(Pager):
+    """A pages section of the worksheet: reading pages, or tips that can be marked to try.
+
+    Reaching the last page marks the section read (its progress mark); a tip's "I'll try this"
+    is stored at once in the section's selection.
+    """
+
+    # The section's own words this engine looks up ("<section>.<name>"); those it lacks come
+    # from "common.pages.<name>".
+    WORDS: tuple[str, ...] = ("intro", "progress", "resume", "from_start", "later", "closing")
+    TIP_WORDS: tuple[str, ...] = ("tip", "example", "marked_note", "mark", "unmark")
+    TIP_WORDS += ("summary", "summary_none", "summary_item")
+
+    def __init__(self, section: Section) -> None:
+        super().__init__(
+            section,
+            Words(
+                resume=_key(section, "resume"),
+                from_start=_key(section, "from_start"),
+                later=_key(section, "later"),
+                last_button="common.done",
+            ),
+        )
+        self.tips = any(item.kind is ItemKind.TIP for item in section.items)
+
+    async def marks(self, update: Update, context: BotContext) -> list[Item]:
+        """The tips this person marked "I'll try this"."""
+        user = update.effective_user
+        assert user is not None
+        key = self.model.selection_key
+        answer = (await context.store.answers(user.id, key)).get(key)
+        return self.model.selected(answer.text if answer else None)
+
+    async def begin(self, update: Update, context: BotContext) -> None:
+        """The section's opening words, if it has any."""
+        if isinstance(lookup(f"{self.section}.intro"), str):
+            await send(update, t(f"{self.section}.intro"))
+
+    async def page(
+        self, update: Update, context: BotContext, number: int
+    ) -> tuple[Html, list[list[Button]]]:
+        """One page; a tip with its example and "I'll try this" (checked when marked)."""
+        item = self.model.items[number - 1]
+        heading = words_of(self.model, "progress", number=number, total=self.count)
+        if item.kind is ItemKind.PAGE:
+            return Html(f"{heading}\n\n{words.of(item)['text']}"), []
+        marked = item in await self.marks(update, context)
+        parts = [
+            heading,
+            words_of(self.model, "tip", title=words.title(item), text=words.of(item)["text"]),
+        ]
+        example = words.field(item, "example")
+        if example:
+            parts.append(words_of(self.model, "example", example=example))
+        if marked:
+            parts.append(words_of(self.model, "marked_note"))
+        label = words_of(self.model, "unmark" if marked else "mark")
+        return Html("\n\n".join(parts)), [[(label, data(self.section, "mark", item.id))]]
+
+    def reached(self, number: int) -> Write | None:
+        """The last page marks the section as read."""
+        return self.store_done if number == self.count else None
+
+    async def store_done(self, unit: Unit) -> None:
+        await unit.mark(self.model.done_key)
+
+    def toggle(self, number: int) -> Step:
+        """I'll try this: marks or unmarks the tip, stored at once, and shows it."""
+        item_id = self.id_of(number)
+
+        async def step(update: Update, context: BotContext) -> State:
+            await acknowledge(update, close=False)
+            marked = [item.id for item in await self.marks(update, context)]
+            stored = self.model.toggled(self.model.selection(marked), item_id)
+
+            async def write(unit: Unit) -> None:
+                await unit.save_answer(self.model.selection_key, stored)
+
+            state = await self.move(update, context, number, message_of(update).message_id, write)
+            if state != END:
+                await self.redraw(update, context, number)
+            return state
+
+        return step
+
+    def page_handlers(self, number: int) -> Handlers:
+        """The "I'll try this" button of a tip."""
+        item = self.model.items[number - 1]
+        if item.kind is not ItemKind.TIP:
+            return []
+        state = page_state(self.section, item.id)
+        return [self.button(self.toggle(number), state, "mark", item.id)]
+
+    async def finish(self, update: Update, context: BotContext) -> None:
+        """The section's closing words, then (for tips) the ones the person wants to try."""
+        await send(update, words_of(self.model, "closing"))
+        if not self.tips:
+            return
+        marks = await self.marks(update, context)
+        if not marks:
+            await send(update, words_of(self.model, "summary_none"))
+            return
+        lines = [words_of(self.model, "summary_item", title=words.title(i)) for i in marks]
+        await send(update, words_of(self.model, "summary", marked=Html("\n".join(lines))))
+
+
+def _key(section: Section, name: str) -> str:
+    key = f"{section.id}.{name}"
+    return key if isinstance(lookup(key), str) else f"common.pages.{name}"

@@ -1,10 +1,14 @@
 """The files /export sends, built from the gathered data: JSON, the chart as CSV, and the PDF.
 
-Pure functions of the data (storage/export.py) and the content; nothing here touches the disk
-except to read fonts. The PDF embeds DejaVu Sans (shipped with matplotlib), so Latin, Cyrillic,
-Greek, Arabic and Hebrew answers print as they were typed; a script DejaVu lacks (Chinese, most
-emoji) uses a fallback font when the machine has one, and otherwise shows as a box with a note,
-never an error.
+Pure functions of the data (storage/export.py), the worksheet in use and the content; nothing
+here touches the disk except to read fonts. The PDF walks the worksheet's sections in order and
+draws each by its kind (a list to tick, tips, questions, the session chart), taking every
+question's and scale's words from the item's own content key, so another worksheet file of the
+same format exports as it is.
+
+The PDF embeds DejaVu Sans (shipped with matplotlib), so Latin, Cyrillic, Greek, Arabic and
+Hebrew answers print as they were typed; a script DejaVu lacks (Chinese, most emoji) uses a
+fallback font when the machine has one, and otherwise shows as a box with a note, never an error.
 """
 
 from __future__ import annotations
@@ -12,22 +16,34 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import functools
-import html
 import io
 import json
 import logging
-import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 from fpdf import FPDF, FontFace
-from fpdf.enums import Align, XPos, YPos
+from fpdf.enums import Align, MethodReturnValue, XPos, YPos
 from fpdf.fonts import TTFFont
 
-from conversations.worksheet.content import items, short_prompt, t
+from conversations.worksheet import words
+from conversations.worksheet.content import lookup, t
+from conversations.worksheet.current import worksheet
 from conversations.worksheet.dates import show_date
+from conversations.worksheet.model import (
+    NO,
+    YES,
+    Item,
+    ItemKind,
+    Prompt,
+    Section,
+    SectionKind,
+    Worksheet,
+)
 
 # fpdf2 names missing glyphs (characters a person typed) in a warning; `printable` below keeps
 # them from reaching it, and this keeps any other such line out of the bot's log. fontTools logs
@@ -36,6 +52,7 @@ logging.getLogger("fpdf").setLevel(logging.ERROR)
 logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 Data = dict[str, Any]
+Answers = dict[str, str | None]
 Point = tuple[dt.date, int | None, int | None]
 
 # JSON ----------------------------------------------------------------------------------------
@@ -46,79 +63,37 @@ def build_json(data: Data) -> bytes:
     return (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode()
 
 
-# CSV -----------------------------------------------------------------------------------------
-
-# A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV injection").
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-COLUMNS = (
-    "export.columns.date",
-    "export.columns.topic",
-    "export.columns.trust",
-    "export.columns.safety",
-    "export.columns.role",
-)
-
-
-def neutralise(cell: str) -> str:
-    """A cell a spreadsheet shows as text: a leading apostrophe before a formula's first sign."""
-    return "'" + cell if cell.lstrip(" ").startswith(FORMULA_STARTS) else cell
-
-
-def chart_rows(sessions: Iterable[Data]) -> list[Data]:
-    """The session chart as the bot shows it: completed rows, oldest first (undated last)."""
-    rows = [s for s in sessions if s["complete"]]
-    return sorted(rows, key=lambda s: (s["session_date"] is None, s["session_date"] or ""))
-
-
-def _number(value: int | None) -> str:
-    return "" if value is None else str(value)
-
-
-def build_csv(sessions: Iterable[Data]) -> bytes:
-    """The session chart as CSV (UTF-8 with a BOM, so spreadsheet apps read it as UTF-8)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([plain(t(key)) for key in COLUMNS])
-    for row in chart_rows(sessions):
-        cells = [
-            row["session_date"] or "",
-            row["topic"] or "",
-            _number(row["trust"]),
-            _number(row["safety"]),
-            row["therapist_role"] or "",
-        ]
-        writer.writerow([neutralise(cell) for cell in cells])
-    return buffer.getvalue().encode("utf-8-sig")
-
-
 # Words from the content ----------------------------------------------------------------------
 
-TAG = re.compile(r"<[^>]+>")
-HEADING = re.compile(r"[^\w<]*<b>[^<]*</b>", re.DOTALL)
-SCALE = re.compile(r"^1 = .*$", re.MULTILINE)
+
+class _Text(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
 
 
 def plain(text: str) -> str:
-    """Content HTML as plain text."""
-    return html.unescape(TAG.sub("", text))
+    """Content words as plain text: "&amp;" as "&", any markup left out."""
+    parser = _Text()
+    parser.feed(text)
+    parser.close()
+    return "".join(parser.parts)
 
 
-def lead(key: str) -> str:
-    """The first paragraph of a section's introduction after its bold heading: the worksheet's
-    own words (what follows is the bot's)."""
-    paragraphs = [p.strip() for p in t(key).split("\n\n") if p.strip()]
-    return next((plain(p) for p in paragraphs if not HEADING.fullmatch(p)), "")
+def own(key: str) -> str | None:
+    """The export's own words at a key, as plain text, if there are any."""
+    value = lookup(key)
+    return plain(value) if isinstance(value, str) else None
 
 
-def prompt(key: str) -> str:
-    """A prompt's question as plain text, without its heading or the bot's hints."""
-    return short_prompt(t(key), limit=2000)
-
-
-def scale(key: str) -> str:
-    """The "1 = ..., 10 = ..." line of a rating prompt."""
-    found = SCALE.search(plain(t(key)))
-    return found.group(0) if found else ""
+def paragraphs(key: str) -> list[str]:
+    """A text or a list of texts from the content as plain paragraphs ([] if there is none)."""
+    value = lookup(key)
+    texts = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+    return [p.strip() for text in texts for p in plain(str(text)).split("\n\n") if p.strip()]
 
 
 def date_text(value: str | None) -> str:
@@ -126,9 +101,55 @@ def date_text(value: str | None) -> str:
     return plain(show_date(None if value is None else dt.date.fromisoformat(value)))
 
 
-def numbers(text: str | None) -> set[int]:
-    """1-based numbers from a stored selection such as "1,4"."""
-    return {int(part) for part in (text or "").split(",") if part.strip().isdecimal()}
+# The session chart ---------------------------------------------------------------------------
+
+# Where each item of the chart section is stored in a session row (storage/export.py).
+STORED_AS = {
+    "date": "session_date",
+    "topic": "topic",
+    "trust": "trust",
+    "safety": "safety",
+    "role": "therapist_role",
+}
+
+
+def chart_items(sheet: Worksheet | None = None) -> list[Item]:
+    """The chart section's items, in order: the columns of the CSV and of the PDF's table."""
+    chart = (sheet or worksheet()).chart
+    return [] if chart is None else list(chart.items)
+
+
+def column(item: Item) -> str:
+    """A chart column's heading: the export's short one, else the item's title."""
+    return own(f"export.columns.{item.id}") or plain(words.title(item))
+
+
+def columns(sheet: Worksheet | None = None) -> list[str]:
+    """The headings of the chart's columns."""
+    return [column(item) for item in chart_items(sheet)]
+
+
+def stored(row: Data, item: Item) -> Any:
+    """A chart row's value for one item."""
+    return row.get(STORED_AS.get(item.id, item.id))
+
+
+def _number(value: int | None) -> str:
+    return "" if value is None else str(value)
+
+
+def cell(row: Data, item: Item) -> str:
+    """A chart row's value for one item as the CSV writes it (a date as YYYY-MM-DD)."""
+    value = stored(row, item)
+    if item.kind is ItemKind.RATING:
+        return _number(value)
+    return "" if value is None else str(value)
+
+
+def chart_rows(sessions: Iterable[Data]) -> list[Data]:
+    """The session chart as the bot shows it: completed rows, oldest first (undated last)."""
+    rows = [s for s in sessions if s["complete"]]
+    return sorted(rows, key=lambda s: (s["session_date"] is None, s["session_date"] or ""))
 
 
 def chart_points(sessions: Iterable[Data]) -> list[Point]:
@@ -139,6 +160,29 @@ def chart_points(sessions: Iterable[Data]) -> list[Point]:
         if row["session_date"] is not None
         and (row["trust"] is not None or row["safety"] is not None)
     ]
+
+
+# CSV -----------------------------------------------------------------------------------------
+
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: str) -> str:
+    """A cell a spreadsheet shows as text: a leading apostrophe before a formula's first sign."""
+    return "'" + value if value.lstrip(" ").startswith(FORMULA_STARTS) else value
+
+
+def build_csv(sessions: Iterable[Data], sheet: Worksheet | None = None) -> bytes:
+    """The session chart as CSV (UTF-8 with a BOM, so spreadsheet apps read it as UTF-8): one
+    column per item of the worksheet's chart (the one in use unless given)."""
+    items = chart_items(sheet)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([column(item) for item in items])
+    for row in chart_rows(sessions):
+        writer.writerow([neutralise(cell(row, item)) for item in items])
+    return buffer.getvalue().encode("utf-8-sig")
 
 
 # Fonts ---------------------------------------------------------------------------------------
@@ -183,27 +227,41 @@ def _drops(char: str) -> bool:
     return unicodedata.category(char) in ("Mn", "Me", "Cf") or 0x1F3FB <= ord(char) <= 0x1F3FF
 
 
-# The PDF -------------------------------------------------------------------------------------
+# The PDF's drawing ---------------------------------------------------------------------------
 
 BODY_PT = 10.5
+SMALL_PT = 9.5
+HEADING_PT = 14
+SUBHEADING_PT = 12
 LINE = 5.2  # mm per line of body text
 INDENT = 5.0  # mm: answers sit under their prompt
+HEADING_GAP = 5.0  # mm above a heading (not at the top of a page)
 RULE_GAP = 8.0  # mm between the blank lines of an unanswered prompt
 BLANK_LINES = 3
 BLANK_ROWS = 6  # empty chart rows to write on when none are logged
+KEEP_LINES = 2  # lines of a paragraph that stay on the page of what comes before them
+LAST_PAGE_MIN = 40.0  # mm: a last page with less is laid out again (see `build_pdf`)
+TABLE_LINE = 4.6
+TABLE_PADDING = 1.5
 INK = (22, 45, 110)  # answers, in the blue of a pen
 ACCENT = (0, 95, 95)
 GREY = (110, 110, 110)
+DARK = (60, 60, 60)
 BLACK = (0, 0, 0)
 HEADER_FILL = (225, 238, 238)
-COLUMN_WIDTHS = (22, 34, 9, 10, 35)  # fractions of the page width
+# Relative column widths of the chart table, by the kind of item in the column.
+COLUMN_WIDTH = {ItemKind.DATE: 22.0, ItemKind.RATING: 10.0, ItemKind.TEXT: 34.5}
+
+Color = tuple[int, int, int]
 
 
 class WorksheetPdf(FPDF):
     """The worksheet on A4 in DejaVu Sans, with "Page n of N" at the foot of each page."""
 
-    def __init__(self, fallbacks: Sequence[Path]) -> None:
+    def __init__(self, fallbacks: Sequence[Path], heights: dict[Any, float] | None = None) -> None:
         super().__init__(orientation="portrait", unit="mm", format="A4")
+        # Paragraph heights measured so far (by text and style), shared by the layouts of a PDF.
+        self.heights: dict[Any, float] = {} if heights is None else heights
         self.set_margins(18, 16, 18)
         self.set_auto_page_break(True, margin=18)
         fonts = dejavu_dir()
@@ -228,16 +286,21 @@ class WorksheetPdf(FPDF):
         font = self.fonts[key]
         return set(font.cmap) if isinstance(font, TTFFont) else set()
 
-    def printable(self, text: str) -> str:
-        """Text with what no embedded font can draw shown as a box (fpdf2 would drop it)."""
+    def printable(self, text: str, *, typed: bool = True) -> str:
+        """Text with what no embedded font can draw shown as a box (fpdf2 would drop it).
+
+        The bot's own words (`typed=False`) leave such a character out instead: an emoji that
+        decorates a message in the chat is nothing the person needs to know is missing.
+        """
         text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
         out = []
         for char in text:
             if char == "\n" or ord(char) in self.covered:
                 out.append(char)
-            elif not _drops(char) and unicodedata.category(char) != "Cc":
+            elif typed and not _drops(char) and unicodedata.category(char) != "Cc":
                 out.append(REPLACEMENT)
-        return "".join(out)
+        shown = "".join(out)
+        return shown if typed else "\n".join(line.strip() for line in shown.split("\n"))
 
     def lacks_glyphs(self, texts: Iterable[str | None]) -> bool:
         """Whether any of these texts has a character that will show as a box."""
@@ -249,14 +312,51 @@ class WorksheetPdf(FPDF):
         self.style(size=8, color=GREY)
         self.cell(0, 6, plain(t("export.pdf.footer", page=self.page_no(), pages="{nb}")), align="C")
 
+    def at_top(self) -> bool:
+        """Whether nothing is drawn on this page yet."""
+        return self.get_y() <= self.t_margin + 0.5
+
     # Drawing helpers -------------------------------------------------------------------------
 
     def style(
-        self, *, size: float = BODY_PT, bold: bool = False, color: tuple[int, int, int] = BLACK
+        self,
+        *,
+        size: float = BODY_PT,
+        bold: bool = False,
+        italic: bool = False,
+        color: Color = BLACK,
     ) -> None:
         """Set the font size, weight and colour for what follows."""
-        self.set_font(FAMILY, "B" if bold else "", size)
+        self.set_font(FAMILY, "B" if bold else "I" if italic else "", size)
         self.set_text_color(*color)
+
+    def text_height(
+        self,
+        text: str,
+        *,
+        size: float = BODY_PT,
+        bold: bool = False,
+        italic: bool = False,
+        indent: float = 0,
+        typed: bool = False,
+    ) -> float:
+        """How tall a paragraph will be, wrapped across the page."""
+        key = (text, size, bold, italic, indent, typed)
+        if key not in self.heights:
+            self.style(size=size, bold=bold, italic=italic)
+            line = LINE * size / BODY_PT
+            self.heights[key] = self.measure(
+                self.epw - indent, line, self.printable(text, typed=typed)
+            )
+        return self.heights[key]
+
+    def measure(self, width: float, line: float, text: str) -> float:
+        """The height of a text wrapped in a width, in the current font, without drawing it."""
+        height = self.multi_cell(
+            width, line, text, align=Align.L, dry_run=True, output=MethodReturnValue.HEIGHT
+        )
+        assert isinstance(height, float | int)
+        return float(height)
 
     def para(
         self,
@@ -264,224 +364,568 @@ class WorksheetPdf(FPDF):
         *,
         size: float = BODY_PT,
         bold: bool = False,
-        color: tuple[int, int, int] = BLACK,
+        italic: bool = False,
+        color: Color = BLACK,
         indent: float = 0,
+        typed: bool = False,
     ) -> None:
         """A paragraph across the page, wrapped."""
-        self.style(size=size, bold=bold, color=color)
+        self.style(size=size, bold=bold, italic=italic, color=color)
         self.set_x(self.l_margin + indent)
-        height = LINE * size / BODY_PT
         self.multi_cell(
             self.epw - indent,
-            height,
-            self.printable(text),
+            LINE * size / BODY_PT,
+            self.printable(text, typed=typed),
             align=Align.L,
             new_x=XPos.LMARGIN,
             new_y=YPos.NEXT,
         )
 
-    def heading(self, text: str, room: float = 30) -> None:
-        """A section heading, moved to a new page if nothing would fit under it."""
-        if self.will_page_break(room):
-            self.add_page()
-        self.ln(5)
-        self.para(text, size=14, bold=True, color=ACCENT)
-        self.ln(1.5)
-
-    def blank_lines(self, count: int = BLANK_LINES) -> None:
-        """Ruled lines to write an answer on, as on the paper worksheet."""
-        if self.will_page_break(count * RULE_GAP + 2):
-            self.add_page()
+    def rules(self, count: int, start: float) -> None:
+        """Ruled lines to write on, as on the paper worksheet, from `start` to the right margin."""
         self.set_draw_color(*GREY)
         self.set_line_width(0.2)
         y = self.get_y()
         for _ in range(count):
             y += RULE_GAP
-            self.line(self.l_margin + INDENT, y, self.l_margin + self.epw, y)
+            self.line(start, y, self.l_margin + self.epw, y)
         self.set_y(y + 3)
 
-    def answer(self, text: str | None, lines: int = BLANK_LINES) -> None:
-        """A person's answer under its prompt, or blank lines when there is none."""
-        if text is None or not text.strip():
-            self.blank_lines(lines)
-            return
-        self.ln(0.8)
-        self.para(text.strip(), color=INK, indent=INDENT)
-        self.ln(2.5)
 
-    def numbered(self, number: str, text: str | None) -> None:
-        """One of several numbered answers to a prompt, or a line to write it on."""
-        if self.will_page_break(RULE_GAP + 2):
-            self.add_page()
-        self.ln(1.5)
-        self.style(bold=True)
-        self.set_x(self.l_margin + INDENT)
-        self.cell(INDENT + 1, LINE, f"{number}.")
-        if text is None or not text.strip():
-            y = self.get_y() + LINE
-            self.set_draw_color(*GREY)
-            self.set_line_width(0.2)
-            self.line(self.get_x(), y, self.l_margin + self.epw, y)
-            self.set_y(y + 3)
+# The PDF's blocks ----------------------------------------------------------------------------
+#
+# The PDF is a list of blocks, laid out one after the other. Each says how much of it must fit
+# at the bottom of a page (`need`: a paragraph's first lines, a statement whole); a block with
+# `glue` (a heading, a question) also needs the start of the block after it on the same page,
+# so no heading or question number is left alone at the foot of a page.
+
+
+class Block:
+    """One piece of the PDF."""
+
+    glue = False
+
+    def need(self, pdf: WorksheetPdf) -> float:
+        raise NotImplementedError
+
+    def draw(self, pdf: WorksheetPdf) -> None:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Heading(Block):
+    """A section's heading (or the heading an item carries)."""
+
+    text: str
+    size: float = HEADING_PT
+    glue = True
+
+    def need(self, pdf: WorksheetPdf) -> float:
+        return HEADING_GAP + pdf.text_height(self.text, size=self.size, bold=True) + 1.5
+
+    def draw(self, pdf: WorksheetPdf) -> None:
+        if not pdf.at_top():
+            pdf.ln(HEADING_GAP)
+        pdf.para(self.text, size=self.size, bold=True, color=ACCENT)
+        pdf.ln(1.5)
+
+
+@dataclass(frozen=True)
+class Text(Block):
+    """A paragraph: the worksheet's words, or (`typed`) what the person wrote."""
+
+    text: str
+    size: float = BODY_PT
+    bold: bool = False
+    italic: bool = False
+    color: Color = BLACK
+    indent: float = 0
+    before: float = 0
+    after: float = 0
+    typed: bool = False
+    keep: bool = False  # kept whole, not only its first lines
+    glue: bool = False
+
+    def height(self, pdf: WorksheetPdf) -> float:
+        return pdf.text_height(
+            self.text,
+            size=self.size,
+            bold=self.bold,
+            italic=self.italic,
+            indent=self.indent,
+            typed=self.typed,
+        )
+
+    def need(self, pdf: WorksheetPdf) -> float:
+        height = self.height(pdf)
+        first = KEEP_LINES * LINE * self.size / BODY_PT
+        return self.before + (height if self.keep else min(height, first)) + self.after
+
+    def draw(self, pdf: WorksheetPdf) -> None:
+        pdf.ln(self.before)
+        pdf.para(
+            self.text,
+            size=self.size,
+            bold=self.bold,
+            italic=self.italic,
+            color=self.color,
+            indent=self.indent,
+            typed=self.typed,
+        )
+        pdf.ln(self.after)
+
+
+@dataclass(frozen=True)
+class Question(Block):
+    """A question with its label ("6.", "2b."), kept whole and with the start of its answer."""
+
+    label: str
+    text: str
+    glue = True
+
+    @property
+    def line(self) -> str:
+        return f"{self.label}. {self.text}" if self.label else self.text
+
+    def need(self, pdf: WorksheetPdf) -> float:
+        return 1.5 + pdf.text_height(self.line, bold=True)
+
+    def draw(self, pdf: WorksheetPdf) -> None:
+        pdf.ln(1.5)
+        pdf.para(self.line, bold=True)
+
+
+@dataclass(frozen=True)
+class Answer(Block):
+    """A person's answer under its question, or blank lines to write one on."""
+
+    text: str | None
+    lines: int = BLANK_LINES
+
+    def blank(self) -> bool:
+        return self.text is None or not self.text.strip()
+
+    def need(self, pdf: WorksheetPdf) -> float:
+        if self.blank():
+            return self.lines * RULE_GAP + 3
+        height = pdf.text_height(str(self.text).strip(), indent=INDENT, typed=True)
+        return 0.8 + min(height, KEEP_LINES * LINE)
+
+    def draw(self, pdf: WorksheetPdf) -> None:
+        if self.text is None or not self.text.strip():
+            pdf.rules(self.lines, pdf.l_margin + INDENT)
             return
-        self.style(color=INK)
-        self.multi_cell(
+        pdf.ln(0.8)
+        pdf.para(self.text.strip(), color=INK, indent=INDENT, typed=True)
+        pdf.ln(2.5)
+
+
+@dataclass(frozen=True)
+class Part(Block):
+    """One of several numbered answers to a question, or a line to write it on."""
+
+    number: str
+    text: str | None
+
+    def need(self, pdf: WorksheetPdf) -> float:
+        return 1.5 + max(LINE, RULE_GAP - 1.5) + 3
+
+    def draw(self, pdf: WorksheetPdf) -> None:
+        pdf.ln(1.5)
+        pdf.style(bold=True)
+        pdf.set_x(pdf.l_margin + INDENT)
+        pdf.cell(INDENT + 1, LINE, f"{self.number}.")
+        if self.text is None or not self.text.strip():
+            y = pdf.get_y() + LINE
+            pdf.set_draw_color(*GREY)
+            pdf.set_line_width(0.2)
+            pdf.line(pdf.get_x(), y, pdf.l_margin + pdf.epw, y)
+            pdf.set_y(y + 3)
+            return
+        pdf.style(color=INK)
+        pdf.multi_cell(
             0,
             LINE,
-            self.printable(text.strip()),
+            pdf.printable(self.text.strip()),
             align=Align.L,
             new_x=XPos.LMARGIN,
             new_y=YPos.NEXT,
         )
-        self.ln(1.5)
-
-    def choices(self, options: Sequence[tuple[bool, str]]) -> None:
-        """Boxes side by side, the chosen one ticked."""
-        self.ln(1)
-        self.set_x(self.l_margin + INDENT)
-        for checked, label in options:
-            self.style(size=12, color=INK if checked else GREY)
-            self.cell(INDENT + 1, LINE, TICKED if checked else UNTICKED)
-            self.style(bold=checked)
-            self.cell(self.get_string_width(label) + 10, LINE, label)
-        self.ln(LINE + 2)
-
-    def question(self, number: str, text: str) -> None:
-        """A numbered prompt."""
-        if self.will_page_break(LINE * 2 + RULE_GAP):
-            self.add_page()
-        self.ln(1.5)
-        self.para(f"{number}. {text}" if number else text, bold=True)
-
-    def tick(self, checked: bool, title: str, text: str = "") -> None:
-        """A statement with a box, ticked or not; its text under its title."""
-        if self.will_page_break(LINE * 3):
-            self.add_page()
-        self.style(size=12, color=INK if checked else GREY)
-        self.cell(INDENT + 1, LINE, TICKED if checked else UNTICKED)
-        self.style(bold=True)
-        self.multi_cell(0, LINE, title, align=Align.L, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        if text:
-            self.para(text, size=9.5, indent=INDENT + 1)
-        self.ln(1.5)
+        pdf.ln(1.5)
 
 
-def _title(pdf: WorksheetPdf, chart: list[Data], today: dt.date, missing: bool) -> None:
-    pdf.para(plain(t("export.pdf.title")), size=20, bold=True, color=ACCENT)
-    pdf.ln(1)
+@dataclass(frozen=True)
+class Choices(Block):
+    """Boxes side by side, the chosen one ticked."""
+
+    options: tuple[tuple[bool, str], ...]
+    glue: bool = False  # kept with a question that follows from it ("If so, describe.")
+
+    def need(self, pdf: WorksheetPdf) -> float:
+        return 1 + LINE + 2
+
+    def draw(self, pdf: WorksheetPdf) -> None:
+        pdf.ln(1)
+        pdf.set_x(pdf.l_margin + INDENT)
+        for checked, label in self.options:
+            pdf.style(size=12, color=INK if checked else GREY)
+            pdf.cell(INDENT + 1, LINE, TICKED if checked else UNTICKED)
+            pdf.style(bold=checked)
+            pdf.cell(pdf.get_string_width(label) + 10, LINE, pdf.printable(label, typed=False))
+        pdf.ln(LINE + 2)
+
+
+@dataclass(frozen=True)
+class Statement(Block):
+    """A statement or a tip with a box, ticked or not: its title, its text, its example."""
+
+    checked: bool
+    title: str
+    text: str = ""
+    example: str = ""
+
+    def need(self, pdf: WorksheetPdf) -> float:
+        width = INDENT + 1
+        total = pdf.text_height(self.title, bold=True, indent=width) + 1.5
+        if self.text:
+            total += pdf.text_height(self.text, size=SMALL_PT, indent=width)
+        if self.example:
+            total += 1 + pdf.text_height(self.example, size=SMALL_PT, italic=True, indent=width)
+        return total
+
+    def draw(self, pdf: WorksheetPdf) -> None:
+        width = INDENT + 1
+        pdf.style(size=12, color=INK if self.checked else GREY)
+        pdf.cell(width, LINE, TICKED if self.checked else UNTICKED)
+        pdf.style(bold=True)
+        pdf.multi_cell(
+            0,
+            LINE,
+            pdf.printable(self.title, typed=False),
+            align=Align.L,
+            new_x=XPos.LMARGIN,
+            new_y=YPos.NEXT,
+        )
+        if self.text:
+            pdf.para(self.text, size=SMALL_PT, indent=width)
+        if self.example:
+            pdf.ln(1)
+            pdf.para(self.example, size=SMALL_PT, italic=True, color=DARK, indent=width)
+        pdf.ln(1.5)
+
+
+@dataclass(frozen=True)
+class Table(Block):
+    """The session chart: one row per completed session, or empty rows to write on."""
+
+    items: tuple[Item, ...]
+    rows: tuple[Data, ...]
+
+    def widths(self, pdf: WorksheetPdf) -> list[float]:
+        relative = [COLUMN_WIDTH.get(item.kind, COLUMN_WIDTH[ItemKind.TEXT]) for item in self.items]
+        return [pdf.epw * w / sum(relative) for w in relative]
+
+    def cells(self, pdf: WorksheetPdf, row: Data) -> list[str]:
+        out = []
+        for item in self.items:
+            value = stored(row, item)
+            if item.kind is ItemKind.DATE:
+                out.append(date_text(value))
+            elif item.kind is ItemKind.RATING:
+                out.append(_number(value))
+            else:
+                out.append(pdf.printable(value or ""))
+        return out
+
+    def row_height(self, pdf: WorksheetPdf, texts: Sequence[str], bold: bool = False) -> float:
+        pdf.style(size=9, bold=bold)
+        tallest = max(
+            pdf.measure(width - 2 * TABLE_PADDING, TABLE_LINE, text or " ")
+            for width, text in zip(self.widths(pdf), texts, strict=True)
+        )
+        return tallest + 2 * TABLE_PADDING
+
+    def need(self, pdf: WorksheetPdf) -> float:
+        heading = self.row_height(pdf, [column(item) for item in self.items], bold=True)
+        first = [self.row_height(pdf, self.cells(pdf, row)) for row in self.rows[:2]]
+        return heading + (sum(first) if first else 2 * (TABLE_LINE + 2 * TABLE_PADDING))
+
+    def draw(self, pdf: WorksheetPdf) -> None:
+        pdf.style(size=9)
+        centred = [item.kind is ItemKind.RATING for item in self.items]
+        with pdf.table(
+            col_widths=tuple(self.widths(pdf)),
+            line_height=TABLE_LINE,
+            headings_style=FontFace(emphasis="BOLD", fill_color=HEADER_FILL),
+            text_align="LEFT",
+            padding=TABLE_PADDING,
+            width=pdf.epw,
+        ) as table:
+            heading = table.row()
+            for item, middle in zip(self.items, centred, strict=True):
+                heading.cell(column(item), align="CENTER" if middle else "LEFT")
+            for row in self.rows:
+                line = table.row()
+                for text, middle in zip(self.cells(pdf, row), centred, strict=True):
+                    line.cell(text, align="CENTER" if middle else "LEFT")
+            if not self.rows:
+                for _ in range(BLANK_ROWS):
+                    line = table.row()
+                    for _item in self.items:
+                        line.cell(" ")
+        pdf.set_text_color(*BLACK)
+
+
+@dataclass(frozen=True)
+class Image(Block):
+    """The trend chart, across the page."""
+
+    png: bytes
+
+    def height(self, pdf: WorksheetPdf) -> float:
+        return pdf.epw * 2 / 3  # the chart is 1200 x 800 px
+
+    def need(self, pdf: WorksheetPdf) -> float:
+        return self.height(pdf)
+
+    def draw(self, pdf: WorksheetPdf) -> None:
+        pdf.image(io.BytesIO(self.png), w=pdf.epw, h=self.height(pdf))
+
+
+# The worksheet as blocks ---------------------------------------------------------------------
+
+
+def section_words(section: Section, name: str) -> str | None:
+    """The export's own words for a section ("export.sections.checklist.intro")."""
+    return own(f"export.sections.{section.id}.{name}")
+
+
+def section_heading(section: Section) -> str | None:
+    """A section's heading: the export's words for it; else, unless its first item brings its
+    own heading, its menu button's words without the emoji."""
+    heading = section_words(section, "heading")
+    if heading:
+        return heading
+    if section.kind is SectionKind.PROMPTS and words.field(section.items[0], "title"):
+        return None
+    menu = own(f"menu.{section.id}") or section.id
+    start = next((i for i, char in enumerate(menu) if char.isalnum()), 0)
+    return menu[start:]
+
+
+def _intro(section: Section, size: float = BODY_PT) -> list[Block]:
+    intro = section_words(section, "intro")
+    return [Text(intro, size=size, after=2, glue=True)] if intro else []
+
+
+def _head(section: Section) -> list[Block]:
+    heading = section_heading(section)
+    return [Heading(heading)] if heading else []
+
+
+def _toggles(section: Section, answers: Answers, seen: set[str]) -> list[Block]:
+    """The statements, those that apply ticked; then the worksheet's follow-up advice."""
+    chosen = section.selected(answers.get(section.selection_key))
+    blocks = [*_head(section), *_intro(section)]
+    for item in section.items:
+        blocks.append(
+            Statement(
+                item in chosen,
+                plain(str(words.of(item)["title"])),
+                plain(words.field(item, "text") or ""),
+            )
+        )
+    # The follow-up speaks to someone for whom a statement applies: printed when one is ticked,
+    # and on a list never gone through (to fill in by hand, as on the paper worksheet); left out
+    # once the person said none applies, as the chat leaves it out.
+    gone_through = section.selection_key in seen or section.done_key in seen
+    followup = paragraphs(f"{section.id}.followup")
+    if followup and (chosen or not gone_through):
+        blocks.append(Text(followup[0], before=3, after=1.5))
+        blocks += [Text(p, after=1.5) for p in followup[1:]]
+    return blocks
+
+
+def _tips(section: Section, answers: Answers) -> list[Block]:
+    """Tips, each with its text and example, those marked to try ticked; then the closing.
+
+    A section of reading pages only ("What to know") is the bot's to read, not the worksheet's
+    to fill in: it is left out, as on the paper worksheet's answer pages."""
+    tips = [item for item in section.items if item.kind is ItemKind.TIP]
+    if not tips:
+        return []
+    marked = section.selected(answers.get(section.selection_key))
+    blocks: list[Block] = [*_head(section), *_intro(section)]
+    note = plain(t("export.pdf.tips_note"))
+    blocks.append(Text(note, size=SMALL_PT, color=GREY, after=2, glue=True))
+    for item in tips:
+        blocks.append(
+            Statement(
+                item in marked,
+                plain(str(words.of(item)["title"])),
+                plain(words.field(item, "text") or ""),
+                plain(words.field(item, "example") or ""),
+            )
+        )
+    closing = paragraphs(f"{section.id}.closing")
+    if closing:
+        blocks.append(Text(closing[0], size=SMALL_PT, before=2, after=1.5))
+        blocks += [Text(p, size=SMALL_PT, after=1.5) for p in closing[1:]]
+    return blocks
+
+
+def _prompts(section: Section, answers: Answers) -> list[Block]:
+    """The questions with their labels and the answers under them, or room to write them."""
+    head = _head(section)
+    blocks = [*head, *_intro(section, size=SMALL_PT)]
+    shown = section.on_paper(answers)
+    before: Prompt | None = None
+    for item in section.items:
+        parts = [p for p in shown if p.item is item]
+        if not parts:
+            continue
+        title = words.field(item, "title")
+        if title:  # under a section heading, a smaller one
+            blocks.append(Heading(plain(title), size=SUBHEADING_PT if head else HEADING_PT))
+        first = parts[0]
+        condition = item.shown_if
+        follows = condition is not None and before is not None and before.key == condition.key
+        # A question asked after another answer reads on its own in a list (`question`); here
+        # that answer's question is just above it, so it reads as the worksheet has it.
+        text = str(words.of(item)["text"]) if follows else words.question(first, section)
+        blocks.append(Question(item.label, plain(text)))
+        value = answers.get(first.key)
+        if item.kind is ItemKind.NUMBERED:
+            blocks += [Part(str(p.part), answers.get(p.key)) for p in parts]
+        elif item.kind is ItemKind.YES_NO:
+            options = ((value == YES, plain(t("common.yes"))), (value == NO, plain(t("common.no"))))
+            then = any(
+                p.item.shown_if is not None and p.item.shown_if.key == first.key for p in shown
+            )
+            blocks.append(Choices(options, glue=then))
+        elif item.kind is ItemKind.RATING:
+            scale = words.field(item, "scale")
+            if scale:
+                blocks.append(Text(plain(scale), size=SMALL_PT, color=GREY, glue=True))
+            rating = plain(t("export.pdf.rating", value=value)) if value else None
+            blocks.append(Answer(rating, 1))
+        else:
+            blocks.append(Answer(value))
+        before = parts[-1]
+    return blocks
+
+
+def _chart(section: Section, chart: list[Data], chart_png: bytes | None) -> list[Block]:
+    """The session chart as a table, and the trend of trust and safety when given."""
+    blocks = [*_head(section)]
+    intro = section_words(section, "intro")
+    if intro:
+        blocks.append(Text(intro, size=SMALL_PT, after=3, glue=True))
+    if not chart:
+        note = plain(t("export.pdf.no_sessions"))
+        blocks.append(Text(note, size=SMALL_PT, color=GREY, after=2, glue=True))
+    blocks.append(Table(tuple(section.items), tuple(chart)))
+    if chart_png is not None:
+        blocks += [Heading(plain(t("export.pdf.trend"))), Image(chart_png)]
+    return blocks
+
+
+def _title(chart: list[Data], today: dt.date, missing: bool) -> list[Block]:
+    blocks: list[Block] = [
+        Text(plain(t("worksheet.title")), size=20, bold=True, color=ACCENT, after=2),
+        Text(plain(t("export.pdf.objective")), size=SMALL_PT, bold=True, color=ACCENT),
+        Text(plain(t("worksheet.objective")), after=2.5, keep=True),
+    ]
     dates = [row["session_date"] for row in chart if row["session_date"] is not None]
     if dates and dates[0] == dates[-1]:
-        pdf.para(plain(t("export.pdf.period_one", date=date_text(dates[0]))), size=11)
+        blocks.append(Text(plain(t("export.pdf.period_one", date=date_text(dates[0]))), size=11))
     elif dates:
         first, last = date_text(dates[0]), date_text(dates[-1])
-        pdf.para(plain(t("export.pdf.period", first=first, last=last)), size=11)
+        blocks.append(Text(plain(t("export.pdf.period", first=first, last=last)), size=11))
     shown = plain(show_date(today))
-    pdf.para(plain(t("export.pdf.exported", date=shown)), size=9.5, color=GREY)
+    blocks.append(Text(plain(t("export.pdf.exported", date=shown)), size=SMALL_PT, color=GREY))
     if missing:
-        pdf.ln(2)
-        pdf.para(plain(t("export.pdf.missing")), size=9, color=GREY)
+        blocks.append(Text(plain(t("export.pdf.missing")), size=9, color=GREY, before=2))
+    return blocks
 
 
-def _checklist(pdf: WorksheetPdf, answers: dict[str, str | None]) -> None:
-    pdf.heading(plain(t("export.pdf.checklist")))
-    pdf.para(lead("checklist.intro"))
-    pdf.ln(2)
-    chosen = numbers(answers.get("checklist.selected"))
-    for number, statement in enumerate(items("checklist.statements"), start=1):
-        pdf.tick(number in chosen, plain(statement["title"]), plain(statement["text"]))
+def worksheet_blocks(
+    sheet: Worksheet, data: Data, chart_png: bytes | None, today: dt.date, missing: bool
+) -> list[Block]:
+    """The whole PDF: the title, then each section of the worksheet in order, by its kind."""
+    answers: Answers = {a["key"]: a["text"] for a in data["answers"]}
+    # Progress marks ("checklist.done") may be kept apart from the answers.
+    seen = set(answers) | set(data.get("progress", []))
+    chart = chart_rows(data["sessions"])
+    blocks = _title(chart, today, missing)
+    for section in sheet:
+        if section.kind is SectionKind.TOGGLES:
+            blocks += _toggles(section, answers, seen)
+        elif section.kind is SectionKind.PAGES:
+            blocks += _tips(section, answers)
+        elif section.kind is SectionKind.PROMPTS:
+            blocks += _prompts(section, answers)
+        elif section.kind is SectionKind.CHART:
+            blocks += _chart(section, chart, chart_png)
+    return blocks
 
 
-def _tips(pdf: WorksheetPdf, answers: dict[str, str | None]) -> None:
-    pdf.heading(plain(t("export.pdf.tips")))
-    pdf.para(plain(t("export.pdf.tips_note")), size=9.5, color=GREY)
-    pdf.ln(2)
-    marked = numbers(answers.get("tips.marked"))
-    for number, tip in enumerate(items("tips.list"), start=1):
-        pdf.tick(number in marked, plain(tip["title"]), plain(tip["text"]))
+# Laying the blocks out -----------------------------------------------------------------------
 
 
-def _reflections(pdf: WorksheetPdf, answers: dict[str, str | None]) -> None:
-    pdf.heading(plain(t("export.pdf.reflect")))
-    pdf.para(lead("reflect.intro"), size=9.5)
-    # Prompt 6 is one question with three answers (q6.1, q6.2, q6.3), numbered 1-3 under it.
-    shown: set[str] = set()
-    for item in items("reflect.prompts"):
-        number, _, part = str(item["key"]).removeprefix("q").partition(".")
-        if number not in shown:
-            shown.add(number)
-            pdf.question(number, short_prompt(item["text"], limit=2000))
-        answer = answers.get(f"reflect.{item['key']}")
-        if part:
-            pdf.numbered(part, answer)
-        else:
-            pdf.answer(answer)
+def kept(pdf: WorksheetPdf, blocks: Sequence[Block], index: int) -> float:
+    """What must fit on the page before block `index` is drawn: it, and what it is glued to."""
+    total = 0.0
+    for block in blocks[index:]:
+        total += block.need(pdf)
+        if not block.glue:
+            break
+    return total
 
 
-def _chart(pdf: WorksheetPdf, chart: list[Data]) -> None:
-    pdf.heading(plain(t("export.pdf.chart")), room=60)
-    pdf.para(lead("log.intro"), size=9.5)
-    pdf.ln(3)
-    if not chart:
-        pdf.para(plain(t("export.pdf.no_sessions")), size=9.5, color=GREY)
-        pdf.ln(2)
-    pdf.style(size=9)
-    headings = FontFace(emphasis="BOLD", fill_color=HEADER_FILL)
-    centred = {2, 3}
-    with pdf.table(
-        col_widths=COLUMN_WIDTHS,
-        line_height=4.6,
-        headings_style=headings,
-        text_align="LEFT",
-        padding=1.5,
-        width=pdf.epw,
-    ) as table:
-        heading = table.row()
-        for index, key in enumerate(COLUMNS):
-            heading.cell(plain(t(key)), align="CENTER" if index in centred else "LEFT")
-        for row in chart:
-            cells = [
-                date_text(row["session_date"]),
-                pdf.printable(row["topic"] or ""),
-                _number(row["trust"]),
-                _number(row["safety"]),
-                pdf.printable(row["therapist_role"] or ""),
-            ]
-            line = table.row()
-            for index, cell in enumerate(cells):
-                line.cell(cell, align="CENTER" if index in centred else "LEFT")
-        if not chart:
-            for _ in range(BLANK_ROWS):
-                line = table.row()
-                for _column in COLUMNS:
-                    line.cell(" ")
-    pdf.set_text_color(*BLACK)
+def lay_out(
+    pdf: WorksheetPdf, blocks: Sequence[Block], breaks: frozenset[int] = frozenset()
+) -> list[tuple[int, float]]:
+    """Draws the blocks, with a page break before those in `breaks` too; returns the page and
+    height each one began at."""
+    placed = []
+    pdf.add_page()
+    for index, block in enumerate(blocks):
+        if not pdf.at_top() and (index in breaks or pdf.will_page_break(kept(pdf, blocks, index))):
+            pdf.add_page()
+        placed.append((pdf.page, pdf.get_y()))
+        block.draw(pdf)
+    return placed
 
 
-def _trend(pdf: WorksheetPdf, chart_png: bytes) -> None:
-    height = pdf.epw * 2 / 3  # the chart is 1200 x 800 px
-    pdf.heading(plain(t("export.pdf.trend")), room=height + 20)
-    pdf.image(io.BytesIO(chart_png), w=pdf.epw, h=height)
+def last_page_fill(pdf: WorksheetPdf) -> float:
+    """How far down the last page the drawing reaches, in mm."""
+    return pdf.get_y() - pdf.t_margin
 
 
-def _closing(pdf: WorksheetPdf, answers: dict[str, str | None]) -> None:
-    pdf.heading(plain(t("export.pdf.after")))
-    pdf.question("", prompt("finish.trust_prompt"))
-    pdf.answer(answers.get("finish.trust"), 4)
-
-    pdf.heading(plain(t("export.pdf.exercise")))
-    pdf.question("1", prompt("finish.surprise_prompt"))
-    surprise = answers.get("finish.surprise")
-    pdf.choices(
-        [(surprise == "yes", plain(t("finish.yes"))), (surprise == "no", plain(t("finish.no")))]
-    )
-    if surprise != "no" or answers.get("finish.surprise_detail"):
-        pdf.para(prompt("finish.detail_prompt"), indent=INDENT)
-        pdf.answer(answers.get("finish.surprise_detail"))
-    pdf.question("2", prompt("finish.helpful_prompt"))
-    pdf.para(scale("finish.helpful_prompt"), size=9.5, color=GREY)
-    helpful = answers.get("finish.helpful")
-    rating = plain(t("export.pdf.rating", value=helpful)) if helpful else None
-    pdf.answer(rating, 1)
+def _fuller(
+    pdf: WorksheetPdf,
+    blocks: Sequence[Block],
+    placed: Sequence[tuple[int, float]],
+    new: Callable[[], WorksheetPdf],
+) -> WorksheetPdf | None:
+    """The blocks laid out again with a page break before one block of the page before the
+    last: the latest whose move fills the last page enough (None if none tried does)."""
+    short = LAST_PAGE_MIN - last_page_fill(pdf)
+    candidates = [
+        index
+        for index in range(len(blocks) - 1, 0, -1)
+        if not blocks[index - 1].glue  # a page may break before it
+        and placed[index][0] == pdf.page - 1
+        and placed[index][1] > pdf.t_margin + 0.5
+        and pdf.page_break_trigger - placed[index][1] >= short
+    ]
+    for index in candidates[:3]:
+        again = new()
+        lay_out(again, blocks, frozenset({index}))
+        if again.page == pdf.page and last_page_fill(again) >= LAST_PAGE_MIN:
+            return again
+    return None
 
 
 def build_pdf(
@@ -490,20 +934,30 @@ def build_pdf(
     chart_png: bytes | None,
     today: dt.date,
     fallbacks: Sequence[Path] | None = None,
+    sheet: Worksheet | None = None,
 ) -> bytes:
-    """The worksheet with the person's answers, chart, trend and closing reflections, as PDF."""
-    pdf = WorksheetPdf(fallback_fonts() if fallbacks is None else fallbacks)
-    pdf.set_title(plain(t("export.pdf.title")))
-    answers: dict[str, str | None] = {a["key"]: a["text"] for a in data["answers"]}
+    """The worksheet (the one in use unless given) with the person's answers, chart, trend and
+    closing reflections, as PDF.
+
+    No last page with only a few lines: when the end would spill over so, the PDF is laid out
+    again with a page break before a block on the page before (the latest that moves enough),
+    so the end goes over to the last page together with what precedes it.
+    """
+    fonts = tuple(fallback_fonts() if fallbacks is None else fallbacks)
+    heights: dict[Any, float] = {}
+
+    def new() -> WorksheetPdf:
+        pdf = WorksheetPdf(fonts, heights)
+        pdf.set_title(plain(t("worksheet.title")))
+        return pdf
+
+    pdf = new()
     chart = chart_rows(data["sessions"])
-    typed = [*answers.values(), *(r["topic"] for r in chart), *(r["therapist_role"] for r in chart)]
-    pdf.add_page()
-    _title(pdf, chart, today, pdf.lacks_glyphs(typed))
-    _checklist(pdf, answers)
-    _tips(pdf, answers)
-    _reflections(pdf, answers)
-    _chart(pdf, chart)
-    if chart_png is not None:
-        _trend(pdf, chart_png)
-    _closing(pdf, answers)
+    typed = [a["text"] for a in data["answers"]]
+    typed += [r["topic"] for r in chart] + [r["therapist_role"] for r in chart]
+    missing = pdf.lacks_glyphs(typed)
+    blocks = worksheet_blocks(sheet or worksheet(), data, chart_png, today, missing)
+    placed = lay_out(pdf, blocks)
+    if pdf.page > 1 and last_page_fill(pdf) < LAST_PAGE_MIN:
+        pdf = _fuller(pdf, blocks, placed, new) or pdf
     return bytes(pdf.output())

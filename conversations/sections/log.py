@@ -14,11 +14,14 @@ from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
+    ConversationHandler,
     MessageHandler,
     filters,
 )
 
 from bot.context import BotContext
+from conversations.engines.prompts import maybe_offer
+from conversations.kit.prompting import ask_once, is_live, retire, stale
 from conversations.kit.steps import (
     END,
     NEW_NOT_TEXT,
@@ -40,10 +43,10 @@ from conversations.kit.steps import (
     stops,
     text_of,
 )
-from conversations.sections.finish import maybe_offer_finish
 from conversations.worksheet.content import Html, t
 from conversations.worksheet.dates import local_today, session_date_problem, show_date
 from conversations.worksheet.parsing import parse_date, parse_rating
+from conversations.worksheet.words import prompt_text
 from storage.repository import SessionRow, Unit
 
 SECTION = "log"
@@ -55,12 +58,6 @@ SAFETY = "log.safety"
 ROLE = "log.role"
 STEPS = (DATE, TOPIC, TRUST, SAFETY, ROLE)
 FIELDS = {TOPIC: "topic", TRUST: "trust", SAFETY: "safety", ROLE: "role"}
-PROMPTS = {
-    TOPIC: "log.topic_prompt",
-    TRUST: "log.trust_prompt",
-    SAFETY: "log.safety_prompt",
-    ROLE: "log.role_prompt",
-}
 DAY = "[0-9]{4}-[0-9]{2}-[0-9]{2}"
 
 
@@ -121,25 +118,28 @@ def preset_of(saved: dict[str, Any]) -> dt.date | None:
 # Asking --------------------------------------------------------------------------------------
 
 
-async def ask(update: Update, step: str, day: dt.date | None = None) -> None:
-    """Sends the prompt of one step with its buttons, Skip and Not now."""
+async def ask(update: Update, context: BotContext, step: str, day: dt.date | None = None) -> None:
+    """Sends the prompt of one step with its buttons, Skip and Not now (its one live copy)."""
     later = later_row(SECTION, name(step))
     if step == DATE:
         when = [
             (t("log.today_button"), data(SECTION, "today")),
             (t("log.yesterday_button"), data(SECTION, "yesterday")),
         ]
-        await send(update, t("log.date_prompt"), keyboard(when, later))
+        await ask_once(update, context, SECTION, prompt_text(DATE), keyboard(when, later))
         return
     heading = t("log.heading", date=show_date(day)) if day else t("log.heading_undated")
     ratings = rating_rows(SECTION, name(step)) if step in (TRUST, SAFETY) else []
-    await send(update, Html(f"{heading}\n\n{t(PROMPTS[step])}"), keyboard(*ratings, later))
+    text = Html(f"{heading}\n\n{prompt_text(step)}")
+    await ask_once(update, context, SECTION, text, keyboard(*ratings, later))
 
 
-async def retry(update: Update, key: str, step: str, day: dt.date | None = None) -> State:
+async def retry(
+    update: Update, context: BotContext, key: str, step: str, day: dt.date | None = None
+) -> State:
     """Says kindly what was expected and asks the same step again; nothing is stored."""
     await send(update, t(key, date=show_date(day)))
-    await ask(update, step, day)
+    await ask(update, context, step, day)
     return step
 
 
@@ -223,7 +223,7 @@ async def start_new(
     # save() writes the state after `write`, so the new row's id is in `created` by then.
     state = await save(update, context, SECTION, step, write, data_=created)
     if state == step:
-        await ask(update, step, preset)
+        await ask(update, context, step, preset)
     return state
 
 
@@ -232,7 +232,7 @@ async def resume(update: Update, context: BotContext, row: SessionRow) -> State:
     step = resume_step(row)
     state = await save(update, context, SECTION, step, data_={"entry": row.uid})
     if state == step:
-        await ask(update, step, row.session_date)
+        await ask(update, context, step, row.session_date)
     return state
 
 
@@ -276,7 +276,7 @@ async def advance(
     following = STEPS[STEPS.index(step) + 1]
     state = await save(update, context, SECTION, following, write, data_={"entry": row.uid})
     if state == following:
-        await ask(update, following, fields.get("session_date", row.session_date))
+        await ask(update, context, following, fields.get("session_date", row.session_date))
     return state
 
 
@@ -294,12 +294,14 @@ async def store_date(update: Update, context: BotContext, day: dt.date | None) -
     # save() writes the state after `write`, so the new row's id is in `created` by then.
     state = await save(update, context, SECTION, TOPIC, write, data_=created)
     if state == TOPIC:
-        await ask(update, TOPIC, day)
+        await ask(update, context, TOPIC, day)
     return state
 
 
 async def date_button(update: Update, context: BotContext) -> State:
     """Stores today's or yesterday's date (in the person's time zone)."""
+    if not await is_live(update, context, SECTION):
+        return await stale(update, DATE)
     await acknowledge(update)
     today = await today_for(update, context)
     back = 1 if callback_query(update).data == data(SECTION, "yesterday") else 0
@@ -311,10 +313,10 @@ async def date_text(update: Update, context: BotContext) -> State:
     today = await today_for(update, context)
     day = parse_date(text_of(update), today)
     if day is None:
-        return await retry(update, "log.date_invalid", DATE)
+        return await retry(update, context, "log.date_invalid", DATE)
     problem = session_date_problem(day, today)
     if problem is not None:
-        return await retry(update, problem, DATE, day)
+        return await retry(update, context, problem, DATE, day)
     return await store_date(update, context, day)
 
 
@@ -334,7 +336,7 @@ def written(step: str) -> Step:
             return await lost(update, context)
         text = text_of(update)
         if not text:
-            return await retry(update, "common.empty", step, row.session_date)
+            return await retry(update, context, "common.empty", step, row.session_date)
         return await advance(update, context, row, step, **{FIELDS[step]: text})
 
     return stops(answer)
@@ -345,6 +347,8 @@ def rated(step: str, *, button: bool) -> Step:
 
     async def answer(update: Update, context: BotContext) -> State:
         if button:
+            if not await is_live(update, context, SECTION):
+                return await stale(update, step)
             await acknowledge(update)
             value = parse_rating(str(callback_query(update).data).rsplit(":", 1)[-1])
         else:
@@ -353,7 +357,7 @@ def rated(step: str, *, button: bool) -> Step:
         if row is None:
             return await lost(update, context)
         if value is None:
-            return await retry(update, "log.rating_invalid", step, row.session_date)
+            return await retry(update, context, "log.rating_invalid", step, row.session_date)
         return await advance(update, context, row, step, **{FIELDS[step]: value})
 
     return stops(answer)
@@ -363,6 +367,8 @@ def skipped(step: str) -> Step:
     """The handler for Skip: the step stays empty in the chart."""
 
     async def skip(update: Update, context: BotContext) -> State:
+        if not await is_live(update, context, SECTION):
+            return await stale(update, step)
         await acknowledge(update, t("log.skipped"))
         row = await current_entry(update, context)
         if row is None and step == DATE:
@@ -381,9 +387,9 @@ def wrong_kind(step: str) -> Step:
         row = await current_entry(update, context)
         day = None if row is None else row.session_date
         if step in (TRUST, SAFETY):
-            return await retry(update, "log.rating_invalid", step, day)
+            return await retry(update, context, "log.rating_invalid", step, day)
         await expect_text(update, context)
-        await ask(update, step, day)
+        await ask(update, context, step, day)
         return step
 
     return stops(answer)
@@ -398,6 +404,7 @@ async def complete(
         await unit.update_session_entry(row.uid, **fields, complete=True)
 
     state = await save(update, context, SECTION, END, write)
+    await retire(update, context, SECTION)
     user = update.effective_user
     entry = None if user is None else await context.store.session_entry(user.id, row.uid)
     if entry is None or not entry.complete:
@@ -435,13 +442,14 @@ def confirmation(entry: SessionRow) -> Html:
 
 async def offer_finish(update: Update, context: BotContext) -> None:
     """Lets the closing section offer itself when the chart has run its course."""
-    await maybe_offer_finish(update, context)
+    await maybe_offer(update, context)
 
 
 async def leave_for_now(update: Update, context: BotContext) -> State:
     """Not now: leaves the section; the draft stays for /log to continue."""
     await acknowledge(update)
     state = await save(update, context, SECTION, END)
+    await retire(update, context, SECTION)
     await send(update, t("log.later"))
     return state
 
@@ -449,7 +457,7 @@ async def leave_for_now(update: Update, context: BotContext) -> State:
 # Wiring --------------------------------------------------------------------------------------
 
 
-def build_handler() -> Any:
+def build_handler() -> ConversationHandler[Any]:
     """The /log conversation."""
     later = CallbackQueryHandler(stops(leave_for_now), pattern=f"^{SECTION}:later$")
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,9 +43,13 @@ from conversations.kit.steps import (
     text_of,
 )
 from conversations.sections.log import today_for
-from conversations.worksheet.content import Html, escape, items, short_prompt, t
+from conversations.worksheet import words
+from conversations.worksheet.content import Html, escape, short_prompt, t
+from conversations.worksheet.current import worksheet
 from conversations.worksheet.dates import session_date_problem, show_date
+from conversations.worksheet.model import ItemKind, Prompt, Section, SectionKind, with_marks
 from conversations.worksheet.parsing import parse_date, parse_rating
+from conversations.worksheet.words import prompt_text
 from storage.repository import AnswerValue, SessionRow, Unit
 
 SECTION = "review"
@@ -65,7 +69,6 @@ STORED_FIELD = {"date": "session_date"}
 SESSION = "s"  # target prefix of a chart row: "s.<uid>" (the row), "s.<uid>.<field>"
 UID = "[0-9a-f]{32}"
 KEY = r"[a-z0-9_.]{1,45}"
-VIEWS = ("learn", "checklist", "tips", "reflect", "finish")
 
 Part = tuple[str, list[list[Button]]]  # a block of HTML and the buttons that go with it
 
@@ -83,50 +86,39 @@ class Question:
     kind: str
 
 
-def reflect_questions() -> list[Question]:
-    """The reflection prompts, numbered as /reflect numbers them (6.1, 6.2, 6.3)."""
-    return [
-        Question(
-            f"reflect.{p['key']}", str(p["key"]).removeprefix("q"), short_prompt(p["text"]), TEXT
-        )
-        for p in items("reflect.prompts")
-    ]
+KINDS = {ItemKind.YES_NO: CHOICE, ItemKind.RATING: RATING}
 
 
-def finish_questions() -> list[Question]:
-    """The questions of /finish: three, the second with its "If so, describe"."""
-    surprise = short_prompt(t("finish.surprise_prompt"))
-    return [
-        Question("finish.trust", "1", short_prompt(t("finish.trust_prompt")), TEXT),
-        Question("finish.surprise", "2a", surprise, CHOICE),
-        Question(
-            "finish.surprise_detail",
-            "2b",
-            f"{surprise} {short_prompt(t('finish.detail_prompt'))}",
-            TEXT,
-        ),
-        Question("finish.helpful", "3", short_prompt(t("finish.helpful_prompt")), RATING),
-    ]
+def as_question(prompt: Prompt) -> Question:
+    """A prompt of the model as this view lists it: its label and its question in short."""
+    text = short_prompt(words.question(prompt))
+    return Question(prompt.key, prompt.label, text, KINDS.get(prompt.kind, TEXT))
 
 
-GROUPS: dict[str, Callable[[], list[Question]]] = {
-    "reflect": reflect_questions,
-    "finish": finish_questions,
-}
-GROUP_TITLES = {"reflect": "review.reflect.title", "finish": "review.finish.title"}
-GROUP_BACK = {"reflect": "review.reflect.back", "finish": "review.finish.back"}
+def prompt_sections() -> list[Section]:
+    """The sections whose answers are listed and changed here, in worksheet order."""
+    return worksheet().of_kind(SectionKind.PROMPTS)
+
+
+def questions(section_id: str, answers: dict[str, AnswerValue]) -> list[Question]:
+    """The questions of a prompts section that apply (the model's shown_if)."""
+    return [as_question(p) for p in worksheet().section(section_id).asked(texts(answers))]
+
+
+def texts(answers: dict[str, AnswerValue]) -> dict[str, str | None]:
+    """Stored answers as the model reads them: key -> text (None when skipped)."""
+    return {key: value.text for key, value in answers.items()}
+
+
+def view_names() -> list[str]:
+    """The sections with a view here, in worksheet order (the chart has its own)."""
+    return [s.id for s in worksheet() if s.kind is not SectionKind.CHART]
+
+
 CHANGE_WORDS = {
     TEXT: "review.change.text",
     CHOICE: "review.change.choice",
     RATING: "review.change.rating",
-}
-# A chart field is asked for in /log's words.
-FIELD_PROMPTS = {
-    "date": "log.date_prompt",
-    "topic": "log.topic_prompt",
-    "trust": "log.trust_prompt",
-    "safety": "log.safety_prompt",
-    "role": "log.role_prompt",
 }
 FIX_LABELS = {
     "date": "review.chart.fix_date",
@@ -139,18 +131,10 @@ FIX_LABELS = {
 
 def question(key: str) -> Question | None:
     """The question with this answer key, if it is one that can be changed here."""
-    group = GROUPS.get(key.split(".", 1)[0])
-    return next((q for q in group() if q.key == key), None) if group else None
-
-
-def applicable(questions: list[Question], answers: dict[str, AnswerValue]) -> list[Question]:
-    """The questions that apply: "If so, describe" only after a yes (or once answered)."""
-    surprised = _text(answers, "finish.surprise") == "yes"
-    return [
-        q
-        for q in questions
-        if q.key != "finish.surprise_detail" or surprised or _text(answers, q.key)
-    ]
+    prompt = worksheet().prompt(key)
+    if prompt is None or worksheet().section(prompt.item.section).kind is not SectionKind.PROMPTS:
+        return None
+    return as_question(prompt)
 
 
 def _text(answers: dict[str, AnswerValue], key: str) -> str | None:
@@ -158,15 +142,9 @@ def _text(answers: dict[str, AnswerValue], key: str) -> str | None:
     return value.text if value is not None else None
 
 
-def numbers(text: str | None) -> list[int]:
-    """1-based numbers from a stored selection such as "1,4"."""
-    return sorted({int(p) for p in (text or "").split(",") if p.strip().isdecimal()})
-
-
-def titles(key: str, chosen: list[int]) -> list[str]:
-    """The titles of the chosen items of a content list (checklist statements, tips)."""
-    listed = items(key)
-    return [str(listed[n - 1]["title"]).rstrip(".") for n in chosen if 1 <= n <= len(listed)]
+def titles(section: Section, stored: str | None) -> list[str]:
+    """The titles of the chosen items of a section (ticked statements, marked tips)."""
+    return [words.title(item) for item in section.selected(stored)]
 
 
 # Messages no longer than Telegram takes ------------------------------------------------------
@@ -285,48 +263,45 @@ def session_target(target: str) -> tuple[str, str | None] | None:
 # The overview --------------------------------------------------------------------------------
 
 
-def status_lines(answers: dict[str, AnswerValue], sessions: int) -> list[str]:
+def status(section: Section, stored: dict[str, str | None], sessions: int) -> Html:
+    """How far the person has come in one section, in a few words (answers and marks)."""
+    if section.kind is SectionKind.CHART:
+        if sessions == 0:
+            return t("review.status.no_sessions")
+        if sessions == 1:
+            return t("review.status.one_session")
+        return t("review.status.sessions", count=sessions)
+    if section.kind is SectionKind.PROMPTS:
+        done, skipped, total = section.counts(stored)
+        if skipped:
+            return t("review.status.answered_skipped", answered=done, total=total, skipped=skipped)
+        return t("review.status.answered", answered=done, total=total)
+    if section.kind is SectionKind.TOGGLES:
+        ticked = section.selected(stored.get(section.selection_key))
+        if ticked:
+            return t("review.status.checked", count=len(ticked), total=len(section.items))
+        if section.is_done(stored):
+            return t("review.status.none_checked")
+        return t("review.status.not_done")
+    if any(item.kind is ItemKind.TIP for item in section.items):
+        marked = section.selected(stored.get(section.selection_key))
+        if marked:
+            return t("review.status.marked", count=len(marked), total=len(section.items))
+        return t("review.status.none_marked")
+    return t("review.status.read" if section.is_done(stored) else "review.status.unread")
+
+
+def label_of(section: Section) -> Html:
+    return t("review.chart_label") if section.kind is SectionKind.CHART else t(f"menu.{section.id}")
+
+
+def status_lines(answers: dict[str, AnswerValue], marks: set[str], sessions: int) -> list[str]:
     """One line per section saying how far the person has come."""
-    learn = t("review.status.read" if _text(answers, "learn.done") else "review.status.unread")
-    statements = numbers(_text(answers, "checklist.selected"))
-    if statements:
-        total = len(items("checklist.statements"))
-        checklist = t("review.status.checked", count=len(statements), total=total)
-    elif "checklist.done" in answers or "checklist.selected" in answers:
-        checklist = t("review.status.none_checked")
-    else:
-        checklist = t("review.status.not_done")
-    marked = numbers(_text(answers, "tips.marked"))
-    tips = (
-        t("review.status.marked", count=len(marked), total=len(items("tips.list")))
-        if marked
-        else t("review.status.none_marked")
-    )
-    if sessions == 0:
-        chart = t("review.status.no_sessions")
-    elif sessions == 1:
-        chart = t("review.status.one_session")
-    else:
-        chart = t("review.status.sessions", count=sessions)
-    lines = [
-        (t("menu.learn"), learn),
-        (t("menu.checklist"), checklist),
-        (t("menu.tips"), tips),
-        (t("menu.reflect"), answered(reflect_questions(), answers)),
-        (t("review.chart_label"), chart),
-        (t("menu.finish"), answered(finish_questions(), answers)),
+    stored = with_marks(texts(answers), marks)
+    return [
+        t("review.line", label=label_of(section), status=status(section, stored, sessions))
+        for section in worksheet()
     ]
-    return [t("review.line", label=label, status=status) for label, status in lines]
-
-
-def answered(questions: list[Question], answers: dict[str, AnswerValue]) -> Html:
-    """How many of the questions that apply are answered, and how many skipped."""
-    asked = applicable(questions, answers)
-    done = sum(1 for q in asked if _text(answers, q.key))
-    skipped = sum(1 for q in asked if q.key in answers and not _text(answers, q.key))
-    if skipped:
-        return t("review.status.answered_skipped", answered=done, total=len(asked), skipped=skipped)
-    return t("review.status.answered", answered=done, total=len(asked))
 
 
 async def overview(update: Update, context: BotContext) -> State:
@@ -335,9 +310,14 @@ async def overview(update: Update, context: BotContext) -> State:
     state = await save(update, context, SECTION, END)
     person = user_id(update)
     answers = await context.store.answers(person)
-    lines = status_lines(answers, await context.store.count_sessions(person))
-    buttons = [(t(f"menu.{name}"), data(SECTION, "view", name)) for name in VIEWS]
-    buttons.insert(4, (t("review.chart_label"), data(SECTION, "chart", 0)))
+    marks = await context.store.marks(person)
+    lines = status_lines(answers, marks, await context.store.count_sessions(person))
+    buttons = [
+        (label_of(section), data(SECTION, "chart", 0))
+        if section.kind is SectionKind.CHART
+        else (label_of(section), data(SECTION, "view", section.id))
+        for section in worksheet()
+    ]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
     rows.append([(t("common.menu"), "menu:menu")])
     await send(update, Html("\n\n".join([t("review.title"), "\n".join(lines)])), keyboard(*rows))
@@ -347,37 +327,48 @@ async def overview(update: Update, context: BotContext) -> State:
 # Sections that are changed in their own place -------------------------------------------------
 
 
-async def view_learn(update: Update, context: BotContext) -> None:
-    """Whether "What to know" was read to the end."""
-    answers = await context.store.answers(user_id(update), "learn.")
-    text = t("review.learn.read" if _text(answers, "learn.done") else "review.learn.unread")
-    await send(update, text, keyboard([(t("review.learn.open"), "menu:learn")], back_row()))
+def open_row(section: Section) -> list[Button]:
+    """The button that opens the section itself."""
+    return [(t(f"menu.{section.id}"), f"menu:{section.id}")]
 
 
-async def view_checklist(update: Update, context: BotContext) -> None:
-    """The statements the person checked, and a way back to the checklist."""
-    answers = await context.store.answers(user_id(update), "checklist.")
-    chosen = titles("checklist.statements", numbers(_text(answers, "checklist.selected")))
+async def view_pages(update: Update, context: BotContext, section: Section) -> None:
+    """Whether a reading section was read to the end."""
+    marks = await context.store.marks(user_id(update), f"{section.id}.")
+    answers = with_marks(
+        texts(await context.store.answers(user_id(update), f"{section.id}.")), marks
+    )
+    key = "review.pages.read" if section.is_done(answers) else "review.pages.unread"
+    text = t(key, name=t(f"menu.{section.id}"))
+    await send(update, text, keyboard(open_row(section), back_row()))
+
+
+async def view_toggles(update: Update, context: BotContext, section: Section) -> None:
+    """The statements the person checked, and a way back to the list."""
+    answers = texts(await context.store.answers(user_id(update), f"{section.id}."))
+    chosen = titles(section, answers.get(section.selection_key))
+    name = t(f"menu.{section.id}")
     if chosen:
-        lines = "\n".join(t("review.checklist.item", title=title) for title in chosen)
-        text = t("review.checklist.chosen", statements=Html(lines))
+        lines = "\n".join(t("review.toggles.item", title=title) for title in chosen)
+        text = t("review.toggles.chosen", name=name, statements=Html(lines))
     elif answers:
-        text = t("review.checklist.none")
+        text = t("review.toggles.none", name=name)
     else:
-        text = t("review.checklist.not_done")
-    await send(update, text, keyboard([(t("review.checklist.open"), "menu:checklist")], back_row()))
+        text = t("review.toggles.not_done", name=name)
+    await send(update, text, keyboard(open_row(section), back_row()))
 
 
-async def view_tips(update: Update, context: BotContext) -> None:
+async def view_marks(update: Update, context: BotContext, section: Section) -> None:
     """The tips the person marked to try, and a way back to the tips."""
-    answers = await context.store.answers(user_id(update), "tips.")
-    chosen = titles("tips.list", numbers(_text(answers, "tips.marked")))
+    answers = texts(await context.store.answers(user_id(update), f"{section.id}."))
+    chosen = titles(section, answers.get(section.selection_key))
+    name = t(f"menu.{section.id}")
     if chosen:
-        lines = "\n".join(t("review.tips.item", title=title) for title in chosen)
-        text = t("review.tips.marked", tips=Html(lines))
+        lines = "\n".join(t("review.marks.item", title=title) for title in chosen)
+        text = t("review.marks.marked", name=name, tips=Html(lines))
     else:
-        text = t("review.tips.none")
-    await send(update, text, keyboard([(t("review.tips.open"), "menu:tips")], back_row()))
+        text = t("review.marks.none", name=name)
+    await send(update, text, keyboard(open_row(section), back_row()))
 
 
 # Written answers: read, show in full ----------------------------------------------------------
@@ -388,7 +379,7 @@ def shown(q: Question, value: str | None) -> Html:
     if not value:
         return t("review.not_answered")
     if q.kind == CHOICE:
-        return t("finish.yes") if value == "yes" else t("finish.no")
+        return t("common.yes") if value == "yes" else t("common.no")
     if q.kind == RATING:
         return t("review.rating", value=value)
     if len(value) > PREVIEW:
@@ -410,14 +401,15 @@ def answer_row(q: Question, value: str | None) -> list[Button]:
 def group_back(key: str) -> list[Button]:
     """Back to the view of the section an answer belongs to, and to the overview."""
     group = key.split(".", 1)[0]
-    return back_row((t(GROUP_BACK[group]), data(SECTION, "view", group)))
+    back = t("review.prompts.back", name=t(f"menu.{group}"))
+    return back_row((back, data(SECTION, "view", group)))
 
 
 async def view_answers(update: Update, context: BotContext, group: str) -> None:
     """Every question of a section with its answer, in as few messages as fit."""
     answers = await context.store.answers(user_id(update), f"{group}.")
-    parts: list[Part] = [(t(GROUP_TITLES[group]), [])]
-    for q in applicable(GROUPS[group](), answers):
+    parts: list[Part] = [(t("review.prompts.title", name=t(f"menu.{group}")), [])]
+    for q in questions(group, answers):
         value = _text(answers, q.key)
         block = t("review.answer", number=q.number, prompt=q.prompt, answer=shown(q, value))
         parts.append((block, [answer_row(q, value)]))
@@ -427,16 +419,18 @@ async def view_answers(update: Update, context: BotContext, group: str) -> None:
 async def view(update: Update, context: BotContext) -> State:
     """Opens one section's view from the overview."""
     await acknowledge(update, close=False)
-    name = parts_of(update)[2]
+    section = worksheet().get(parts_of(update)[2])
+    if section is None or section.kind is SectionKind.CHART:
+        return await unchanged(update, context)
     state = await save(update, context, SECTION, END)
-    if name == "learn":
-        await view_learn(update, context)
-    elif name == "checklist":
-        await view_checklist(update, context)
-    elif name == "tips":
-        await view_tips(update, context)
+    if section.kind is SectionKind.PROMPTS:
+        await view_answers(update, context, section.id)
+    elif section.kind is SectionKind.TOGGLES:
+        await view_toggles(update, context, section)
+    elif any(item.kind is ItemKind.TIP for item in section.items):
+        await view_marks(update, context, section)
     else:
-        await view_answers(update, context, name)
+        await view_pages(update, context, section)
     return state
 
 
@@ -474,7 +468,7 @@ def target_kind(target: str) -> str | None:
 def value_rows(target: str, kind: str) -> list[list[Button]]:
     """The buttons that give a value at once: Yes / No, 1-10, Today / Yesterday."""
     if kind == CHOICE:
-        return [[(t(f"finish.{v}"), data(SECTION, "set", target, v)) for v in CHOICES]]
+        return [[(t(f"common.{v}"), data(SECTION, "set", target, v)) for v in CHOICES]]
     if kind == RATING:
         return rating_rows(SECTION, "set", target)
     if kind == DATE:
@@ -497,7 +491,7 @@ async def ask(update: Update, context: BotContext, target: str) -> State:
         text = t(CHANGE_WORDS[q.kind], number=q.number, prompt=q.prompt)
     else:
         field = target.rsplit(".", 1)[1]
-        text = Html(f"{t(FIELD_PROMPTS[field])}\n\n{t('review.chart.keep_hint')}")
+        text = Html(f"{prompt_text(f'log.{field}')}\n\n{t('review.chart.keep_hint')}")
     state = await save(update, context, SECTION, EDIT, data_={"target": target})
     if state != EDIT:
         return state
@@ -856,7 +850,7 @@ def build_handler() -> Any:
             CommandHandler("review", stops(overview), filters=filters.UpdateType.MESSAGE),
             CallbackQueryHandler(stops(overview), pattern=f"^menu:{SECTION}$"),
             button(overview, "home"),
-            button(view, "view", "(?:" + "|".join(VIEWS) + ")"),
+            button(view, "view", "(?:" + "|".join(view_names()) + ")"),
             button(show_full, "show", KEY),
             button(change, "change", KEY),
             button(ask_clear, "clear", KEY),

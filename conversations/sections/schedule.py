@@ -57,7 +57,8 @@ from conversations.worksheet.dates import (
     zone_label,
 )
 from conversations.worksheet.timezones import parse_timezone, timezone_at
-from storage.repository import SUMMARY_KIND, PersonInfo, ScheduleInfo, Unit
+from storage.models import ScheduleKind
+from storage.repository import PersonInfo, ScheduleInfo, Unit
 
 SECTION = "schedule"
 ZONE = "schedule.zone"
@@ -65,8 +66,8 @@ LIST = "schedule.list"
 WEEKDAY = "schedule.weekday"
 DATE = "schedule.date"
 TIME = "schedule.time"
-KINDS = ("weekly", "biweekly", "once")
-SUMMARY = SUMMARY_KIND  # the weekly summary rides on the same engine; it is not a session
+KINDS = (ScheduleKind.WEEKLY, ScheduleKind.BIWEEKLY, ScheduleKind.ONCE)
+SUMMARY = ScheduleKind.SUMMARY  # the weekly summary rides on the same engine; it is not a session
 # A list longer than this no longer fits on a phone screen, and nobody has more sessions.
 MAX_SCHEDULES = 10
 # "About a year": a date further ahead is most likely a typo in the year.
@@ -93,10 +94,10 @@ def describe(info: ScheduleInfo, timezone: str | None, now: dt.datetime | None =
     """One schedule in words: "Every Tuesday at 17:00"."""
     at = clock(info.at_time)
     now_local = local_now(timezone, now)
-    if info.kind == "weekly" and info.weekday is not None:
+    if info.kind == ScheduleKind.WEEKLY and info.weekday is not None:
         return t("schedule.weekly", weekday=items("schedule.weekdays")[info.weekday], time=at)
     assert info.anchor is not None
-    if info.kind == "biweekly":
+    if info.kind == ScheduleKind.BIWEEKLY:
         plan = timeplan.plan_of(info)
         zone = timeplan.zone(timezone)
         following = next(timeplan.occurrences_after(plan, zone, now_local), None)
@@ -294,10 +295,10 @@ async def show_list(update: Update, context: BotContext, note: Html | None = Non
         keyboard(
             *remove_rows,
             [
-                (t("schedule.add_weekly"), data(SECTION, "add", "weekly")),
-                (t("schedule.add_biweekly"), data(SECTION, "add", "biweekly")),
+                (t("schedule.add_weekly"), data(SECTION, "add", ScheduleKind.WEEKLY)),
+                (t("schedule.add_biweekly"), data(SECTION, "add", ScheduleKind.BIWEEKLY)),
             ],
-            [(t("schedule.add_once"), data(SECTION, "add", "once"))],
+            [(t("schedule.add_once"), data(SECTION, "add", ScheduleKind.ONCE))],
             [pause],
             [(t("common.done"), data(SECTION, "done"))],
         ),
@@ -399,7 +400,7 @@ async def add(update: Update, context: BotContext) -> State:
         await acknowledge(update, t("schedule.too_many"), close=False)
         return LIST
     await acknowledge(update)
-    step = WEEKDAY if kind == "weekly" else DATE
+    step = WEEKDAY if kind == ScheduleKind.WEEKLY else DATE
     state = await save(update, context, SECTION, step, data_={"kind": kind})
     if state == step:
         await ask(update, context, step, {"kind": kind})
@@ -420,7 +421,7 @@ async def ask(update: Update, context: BotContext, step: str, saved: dict[str, A
         )
         return
     if step == DATE:
-        once = saved.get("kind") == "once"
+        once = saved.get("kind") == ScheduleKind.ONCE
         key = "schedule.once_date_prompt" if once else "schedule.biweekly_date_prompt"
         days = [
             (t("schedule.today_button"), data(SECTION, "on", "today")),
@@ -439,11 +440,12 @@ async def ask(update: Update, context: BotContext, step: str, saved: dict[str, A
 def heading(saved: dict[str, Any]) -> Html:
     """What is being added, above the time prompt: "Every Tuesday"."""
     kind = saved.get("kind")
-    if kind == "weekly":
+    if kind == ScheduleKind.WEEKLY:
         return t("schedule.weekly_heading", weekday=items("schedule.weekdays")[saved["weekday"]])
     day = show_day(dt.date.fromisoformat(saved["date"]))
     return t(
-        "schedule.biweekly_heading" if kind == "biweekly" else "schedule.once_heading", date=day
+        "schedule.biweekly_heading" if kind == ScheduleKind.BIWEEKLY else "schedule.once_heading",
+        date=day,
     )
 
 
@@ -453,7 +455,7 @@ def valid(saved: dict[str, Any], step: str) -> bool:
         return False
     if step != TIME:
         return True
-    if saved["kind"] == "weekly":
+    if saved["kind"] == ScheduleKind.WEEKLY:
         return saved.get("weekday") in range(7)
     return isinstance(saved.get("date"), str)
 
@@ -470,7 +472,10 @@ async def retry(
 async def weekday(update: Update, context: BotContext) -> State:
     """Keeps the weekday in the state and asks for the time."""
     await acknowledge(update)
-    saved = {"kind": "weekly", "weekday": int(str(callback_query(update).data).rsplit(":", 1)[1])}
+    saved = {
+        "kind": ScheduleKind.WEEKLY.value,
+        "weekday": int(str(callback_query(update).data).rsplit(":", 1)[1]),
+    }
     state = await save(update, context, SECTION, TIME, data_=saved)
     if state == TIME:
         await ask(update, context, TIME, saved)
@@ -541,11 +546,11 @@ async def store_schedule(update: Update, context: BotContext, at: dt.time) -> St
     person = await person_of(update, context)
     if not valid(saved, TIME) or person is None:
         return await to_list(update, context)
-    kind = saved["kind"]
+    kind = ScheduleKind(saved["kind"])
     weekday_ = saved.get("weekday")
-    anchor = None if kind == "weekly" else dt.date.fromisoformat(saved["date"])
+    anchor = None if kind == ScheduleKind.WEEKLY else dt.date.fromisoformat(saved["date"])
     now = local_now(person.timezone)
-    if kind == "once" and anchor is not None and dt.datetime.combine(anchor, at) <= now:
+    if kind == ScheduleKind.ONCE and anchor is not None and dt.datetime.combine(anchor, at) <= now:
         return await retry(update, context, TIME, saved, "schedule.once_past", time=clock(at))
     added: list[int] = []
 

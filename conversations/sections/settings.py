@@ -47,7 +47,8 @@ from conversations.sections.schedule import (
 from conversations.worksheet.content import Html, items, t
 from conversations.worksheet.dates import clock, local_now, parse_time, zone_label
 from conversations.worksheet.parsing import parse_rating
-from storage.repository import SUMMARY_KIND, Unit
+from storage.models import ScheduleKind
+from storage.repository import Unit
 
 SECTION = "settings"
 OVERVIEW = "settings.overview"
@@ -56,7 +57,7 @@ DELAY = "settings.delay"
 SUMMARY_DAY = "settings.summary_day"
 SUMMARY_TIME = "settings.summary_time"
 SUMMARY_TIMES = ("08:00", "12:00", "18:00", "20:00")
-WEEKLY = SUMMARY_KIND
+WEEKLY = ScheduleKind.SUMMARY
 DELAYS = (0, 30, 60, 90, 120, 180, 240)
 MAX_DELAY = 240
 

@@ -18,36 +18,63 @@ from telegram.ext import (
 )
 
 from bot.context import BotContext
+from conversations.kit.callbacks import MENU
 from conversations.kit.steps import acknowledge, data, keyboard, send
-from conversations.worksheet.content import t
+from conversations.worksheet.content import Html, lookup, t
+from conversations.worksheet.current import worksheet
 from storage.repository import PersonMissing
 
 logger = logging.getLogger(__name__)
 
 SECTION = "start"
-MENU_ROWS = (
-    ("learn", "checklist"),
-    ("tips", "reflect"),
-    ("log", "review"),
-    ("finish", "summary"),
-    ("schedule", "settings"),
-    ("export", "delete"),
-    ("crisis",),
-)
-COMMANDS = (
-    *("start", "menu", "learn", "checklist", "tips", "reflect", "log", "finish", "review"),
-    *("schedule", "summary", "settings", "export", "delete", "crisis", "cancel", "help"),
-)
+# The bot's own features, after the worksheet's sections in the menu and the command list.
+FEATURES = ("review", "summary", "schedule", "settings", "export", "delete")
 # What a person may do before giving consent.
 OPEN_COMMANDS = frozenset({"start", "help", "crisis"})
 OPEN_BUTTONS = frozenset({data(SECTION, "agree")})
 
 
+# Features that only make sense with a session chart: its reminders and its weekly summary.
+CHART_FEATURES = frozenset({"summary", "schedule"})
+
+
+def features() -> list[str]:
+    """The features this worksheet has (without a chart, no reminders and no summary)."""
+    charted = worksheet().chart is not None
+    return [name for name in FEATURES if charted or name not in CHART_FEATURES]
+
+
+def menu_names() -> list[str]:
+    """The menu's buttons: the worksheet's sections in order, then the features."""
+    return [section.id for section in worksheet()] + features()
+
+
+def commands() -> list[str]:
+    """The command list, in the order /help and Telegram's command menu show it."""
+    sections = [section.command for section in worksheet()]
+    return ["start", "menu", *sections, *features(), "crisis", "cancel", "help"]
+
+
 def menu_keyboard() -> Any:
-    """The main menu: a button per section and feature."""
-    return keyboard(
-        *[[(t(f"menu.{name}"), data("menu", name)) for name in row] for row in MENU_ROWS]
-    )
+    """The main menu: a button per section and feature, two to a row, then the crisis help."""
+    names = menu_names()
+    rows = [names[i : i + 2] for i in range(0, len(names), 2)] + [["crisis"]]
+    return keyboard(*[[(t(f"menu.{name}"), MENU(name)) for name in row] for row in rows])
+
+
+def help_text() -> Html:
+    """Every command with what it does (a section's own help words, else its command words)."""
+    lines = []
+    for name in commands():
+        words = f"help.commands.{name}"
+        text = t(words) if isinstance(lookup(words), str) else t(f"commands.{name}")
+        lines.append(t("help.line", command=name, text=text))
+    return Html("\n\n".join([t("help.title"), "\n".join(lines), t("help.footer")]))
+
+
+def welcome() -> Html:
+    """The worksheet's title and objective, as /start shows them."""
+    return t("start.welcome", title=t("worksheet.title"), objective=t("worksheet.objective"))
 
 
 def _command_of(update: Update) -> str | None:
@@ -100,7 +127,7 @@ async def start(update: Update, context: BotContext) -> None:
             await send(update, t("start.resumed"))
         await send(update, t("start.already"), menu_keyboard())
         return
-    await send(update, t("start.welcome"))
+    await send(update, welcome())
     await send(
         update,
         t("start.privacy"),
@@ -127,7 +154,7 @@ async def show_menu(update: Update, context: BotContext) -> None:
 
 async def show_help(update: Update, context: BotContext) -> None:
     """Lists the commands."""
-    await send(update, t("help.text"))
+    await send(update, help_text())
 
 
 async def show_crisis(update: Update, context: BotContext) -> None:

@@ -22,16 +22,19 @@ from conversations.kit.steps import (
     send,
     stops,
 )
-from conversations.worksheet.content import Html, items, t
+from conversations.worksheet import words
+from conversations.worksheet.content import Html, t
+from conversations.worksheet.current import worksheet
 from conversations.worksheet.dates import show_date
+from conversations.worksheet.model import ItemKind, SectionKind, with_marks
 from conversations.worksheet.summaries import WeekSummary, chart_points, summarise_week
 from storage import Store
 from storage.models import utcnow
+from storage.repository import AnswerValue
 
 SECTION = "summary"
 LIMIT = 4096
 CAPTION_LIMIT = 1024
-REFLECT_KEYS = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,16 +143,11 @@ def week_text(week: WeekSummary) -> str:
     return "\n\n".join(blocks)
 
 
-def progress_text(answers: dict[str, Any]) -> str:
-    """Which sections are done, and one suggested next step."""
-    reflect = sum(1 for k, v in answers.items() if k.startswith("reflect.") and v.text)
-    done = {
-        "learn": "learn.done" in answers,
-        "checklist": "checklist.done" in answers,
-        "tips": "tips.done" in answers,
-        "reflect": reflect >= REFLECT_KEYS,
-        "finish": "finish.helpful" in answers or "finish.trust" in answers,
-    }
+def progress_text(answers: dict[str, AnswerValue], marks: set[str]) -> str:
+    """Which sections are done (the model's rule for each), and one suggested next step."""
+    stored = with_marks({key: value.text for key, value in answers.items()}, marks)
+    sheet = worksheet()
+    done = {s.id: s.is_done(stored) for s in sheet if s.kind is not SectionKind.CHART}
     lines = [
         t(
             "summary.progress_line",
@@ -158,22 +156,26 @@ def progress_text(answers: dict[str, Any]) -> str:
         )
         for name, finished in done.items()
     ]
-    marked = answers.get("tips.marked")
-    tip_numbers = (
-        [int(n) for n in (marked.text or "").split(",") if n.strip().isdigit()] if marked else []
-    )
-    tips = items("tips.list")
-    if tip_numbers and 0 < tip_numbers[0] <= len(tips):
-        step = t("summary.next_tip", tip=tips[tip_numbers[0] - 1]["title"])
+    marked = [
+        item
+        for s in sheet
+        if s.kind is SectionKind.PAGES
+        for item in s.selected(stored.get(s.selection_key))
+        if item.kind is ItemKind.TIP
+    ]
+    # The closing sections (offered later, like /finish) are not suggested as a next step.
+    early = [s for s in sheet if s.kind is not SectionKind.CHART and s.offer is None]
+    unfinished = next((s for s in early if not done[s.id]), None)
+    if marked:
+        step = t("summary.next_tip", tip=words.title(marked[0]))
+    elif unfinished is not None:
+        step = t(
+            "summary.next_section",
+            name=t(f"menu.{unfinished.id}"),
+            command=f"/{unfinished.command}",
+        )
     else:
-        unfinished = next(
-            (n for n in ("learn", "checklist", "tips", "reflect") if not done[n]), None
-        )
-        step = (
-            t("summary.next_section", name=t(f"menu.{unfinished}"), command=f"/{unfinished}")
-            if unfinished
-            else t("summary.next_log")
-        )
+        step = t("summary.next_log")
     return "\n\n".join(
         ["\n".join([t("summary.progress_title"), *lines]), t("summary.next_title") + "\n" + step]
     )
@@ -187,9 +189,10 @@ async def compose(store: Store, telegram_id: int, now: dt.datetime | None = None
     rows = await store.sessions(telegram_id)
     week = summarise_week(rows, now, zone)
     answers = await store.answers(telegram_id)
+    marks = await store.marks(telegram_id)
     if week.empty:
         return Composed(
-            split_message(t("summary.empty") + "\n\n" + progress_text(answers)), None, True
+            split_message(t("summary.empty") + "\n\n" + progress_text(answers, marks)), None, True
         )
     points = chart_points(rows, now, zone)
     chart = None
@@ -204,7 +207,7 @@ async def compose(store: Store, telegram_id: int, now: dt.datetime | None = None
                 "empty": t("summary.chart_empty"),
             },
         )
-    text = week_text(week) + "\n\n" + progress_text(answers)
+    text = week_text(week) + "\n\n" + progress_text(answers, marks)
     return Composed(split_message(text), chart, False)
 
 

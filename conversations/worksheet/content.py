@@ -23,6 +23,25 @@ class Html(str):
     __slots__ = ()
 
 
+# Folders of words that come with a worksheet file other than the built-in one (see
+# conversations.worksheet.current); their tables are merged over the bot's own words.
+_extra_dirs: list[Path] = []
+
+
+def add_words(folder: Path) -> None:
+    """Merges the TOML files in `folder` over the bot's words (a worksheet's own words)."""
+    _extra_dirs.append(folder)
+    _tree.cache_clear()
+
+
+def _merge(into: dict[str, Any], data: dict[str, Any]) -> None:
+    for name, value in data.items():
+        if isinstance(value, dict) and isinstance(into.get(name), dict):
+            _merge(into[name], value)
+        else:
+            into[name] = value
+
+
 @cache
 def _tree() -> dict[str, Any]:
     tree: dict[str, Any] = {}
@@ -33,7 +52,19 @@ def _tree() -> dict[str, Any]:
         if overlap:
             raise ValueError(f"{path.name} repeats sections {sorted(overlap)}")
         tree.update(data)
+    for folder in _extra_dirs:
+        for path in sorted(folder.glob("*.toml")):
+            with path.open("rb") as handle:
+                _merge(tree, tomllib.load(handle))
     return tree
+
+
+def lookup(key: str) -> Any:
+    """The value at a key (a text, a list or a table), or None if there is none."""
+    try:
+        return _lookup(key)
+    except KeyError:
+        return None
 
 
 def _lookup(key: str) -> Any:
@@ -60,8 +91,10 @@ def t(key: str, /, **values: object) -> Html:
 
 
 def items(key: str, /) -> list[Any]:
-    """A list from the content (pages of text, or tables such as checklist statements)."""
+    """A list from the content (weekday names, paragraphs), or a table's values in order."""
     node = _lookup(key)
+    if isinstance(node, dict):
+        return list(node.values())
     if not isinstance(node, list):
         raise TypeError(f"content {key!r} is not a list")
     return node

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from storage.models import utcnow
-from storage.repository import SUMMARY_KIND, ScheduleInfo, Unit
+from storage.models import ScheduleKind, utcnow
+from storage.repository import ScheduleInfo, Unit
 
-Kind = Literal["weekly", "biweekly", "once"]
+Kind = Literal[ScheduleKind.WEEKLY, ScheduleKind.BIWEEKLY, ScheduleKind.ONCE]
 
 BIWEEKLY_DAYS = 14
 
@@ -34,17 +34,17 @@ class Schedule:
     def __post_init__(self) -> None:
         if self.at.tzinfo is not None:
             raise ValueError("the session time is wall-clock time and must have no tzinfo")
-        if self.kind == "weekly":
+        if self.kind == ScheduleKind.WEEKLY:
             if self.weekday is None or not 0 <= self.weekday <= 6:
                 raise ValueError("a weekly schedule needs a weekday from 0 (Monday) to 6")
             if self.anchor is not None:
                 raise ValueError("a weekly schedule has no anchor date")
-        elif self.kind == "biweekly":
+        elif self.kind == ScheduleKind.BIWEEKLY:
             if self.anchor is None:
                 raise ValueError("a biweekly schedule needs the date of its first session")
             if self.weekday != self.anchor.weekday():
                 raise ValueError("a biweekly schedule's weekday must be its anchor's weekday")
-        elif self.kind == "once":
+        elif self.kind == ScheduleKind.ONCE:
             if self.anchor is None:
                 raise ValueError("a one-off session needs a date")
             if self.weekday is not None and self.weekday != self.anchor.weekday():
@@ -55,17 +55,17 @@ class Schedule:
     @classmethod
     def weekly(cls, weekday: int, at: dt.time) -> Schedule:
         """Every week on `weekday` (Monday=0) at `at`."""
-        return cls("weekly", weekday, at, None)
+        return cls(ScheduleKind.WEEKLY, weekday, at, None)
 
     @classmethod
     def biweekly(cls, first: dt.date, at: dt.time) -> Schedule:
         """Every 14 days from the first session on `first`, at `at`."""
-        return cls("biweekly", first.weekday(), at, first)
+        return cls(ScheduleKind.BIWEEKLY, first.weekday(), at, first)
 
     @classmethod
     def once(cls, on: dt.date, at: dt.time) -> Schedule:
         """A single session on `on` at `at`."""
-        return cls("once", on.weekday(), at, on)
+        return cls(ScheduleKind.ONCE, on.weekday(), at, on)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,12 +78,12 @@ class Occurrence:
 
 def _local_dates(schedule: Schedule, after: dt.date) -> Iterator[dt.date]:
     """Candidate session dates, in order, from the first on or after `after`."""
-    if schedule.kind == "once":
+    if schedule.kind == ScheduleKind.ONCE:
         assert schedule.anchor is not None
         if schedule.anchor >= after:
             yield schedule.anchor
         return
-    if schedule.kind == "weekly":
+    if schedule.kind == ScheduleKind.WEEKLY:
         assert schedule.weekday is not None
         first = after + dt.timedelta(days=(schedule.weekday - after.weekday()) % 7)
         step = 7
@@ -149,10 +149,10 @@ def due_at(occurrence: Occurrence, delay_minutes: int) -> dt.datetime:
 
 def plan_of(info: ScheduleInfo) -> Schedule:
     """The schedule arithmetic's view of a stored schedule (the weekly summary is weekly)."""
-    if info.kind in ("once", "snooze"):
+    if info.kind in (ScheduleKind.ONCE, ScheduleKind.SNOOZE):
         assert info.anchor is not None
         return Schedule.once(info.anchor, info.at_time)
-    if info.kind == "biweekly":
+    if info.kind == ScheduleKind.BIWEEKLY:
         assert info.anchor is not None
         return Schedule.biweekly(info.anchor, info.at_time)
     assert info.weekday is not None
@@ -161,7 +161,7 @@ def plan_of(info: ScheduleInfo) -> Schedule:
 
 def delay_of(info: ScheduleInfo, delay_min: int) -> int:
     """Minutes from a session's start to its reminder (a snooze or summary has its own time)."""
-    return 0 if info.kind in ("snooze", SUMMARY_KIND) else delay_min
+    return 0 if info.kind in (ScheduleKind.SNOOZE, ScheduleKind.SUMMARY) else delay_min
 
 
 def first_due(

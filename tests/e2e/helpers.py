@@ -109,6 +109,11 @@ def stored(data_dir: Path, user: FakeUser, prefix: str = "") -> dict[str, str | 
     return with_store(data_dir, read)
 
 
+def marks(data_dir: Path, user: FakeUser, prefix: str = "") -> set[str]:
+    """A person's progress marks ("learn.done"), kept apart from what they wrote."""
+    return with_store(data_dir, lambda store: store.marks(user.user_id, prefix))
+
+
 def chart(data_dir: Path, user: FakeUser) -> list[SessionRow]:
     """Every session chart row of the person, drafts included."""
     return with_store(data_dir, lambda store: store.sessions(user.user_id, drafts=True))
@@ -125,6 +130,20 @@ def fields(row: SessionRow) -> tuple[object, ...]:
 def new_messages(user: FakeUser, mark: int) -> list[BotMessage]:
     """The bot's new messages in a person's chat after a mark (edits left out)."""
     return [event for event in user.events(mark) if event.event == "new"]
+
+
+def wait_news(user: FakeUser, mark: int, count: int = 1) -> list[BotMessage]:
+    """Waits for `count` new bot messages after a mark (edits, such as a prompt losing its
+    buttons once answered, left out)."""
+
+    def probe() -> list[BotMessage] | None:
+        found = new_messages(user, mark)
+        return found[:count] if len(found) >= count else None
+
+    found = user.fake.world.wait_until(probe, 15.0)
+    if found is None:
+        raise AssertionError(f"expected {count} new bot messages\n{user.dump()}")
+    return found
 
 
 def news(user: FakeUser, act: Callable[[], object], count: int = 1) -> list[BotMessage]:

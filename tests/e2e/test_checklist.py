@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conversations.sections.checklist import statements_text
-from conversations.worksheet.content import items, t
+from conversations.engines.toggles import Toggles
+from conversations.worksheet.content import Html, items, t
+from conversations.worksheet.current import worksheet
 from tests.botproc import BotProcess
-from tests.e2e.helpers import begin, checked, stored
+from tests.e2e.helpers import begin, checked, marks, stored
 from tests.fake_telegram import BotMessage, FakeUser
 
 TOGGLE = "checklist:toggle:{}"
@@ -19,7 +20,7 @@ def open_checklist(user: FakeUser, first: str = "checklist.intro") -> BotMessage
     user.command("checklist")
     intro, statements = user.wait_replies(mark, 2)
     assert intro.html == t(first)
-    assert statements.html == statements_text()
+    assert statements.html == Toggles(worksheet().section("checklist")).text()
     return statements
 
 
@@ -44,18 +45,33 @@ def test_statements_are_checked_in_place_and_done_shows_the_follow_up(
     assert stored(data_dir, user, "checklist.") == {"checklist.selected": "1"}
     redrawn = toggle(user, statements, 4)
     assert checked(redrawn) == [1, 4]
-    assert redrawn.html == statements_text()  # the same message, only its keyboard changed
+    assert (
+        redrawn.html == Toggles(worksheet().section("checklist")).text()
+    )  # the same message, only its keyboard changed
     assert stored(data_dir, user, "checklist.") == {"checklist.selected": "1,4"}
 
     mark = user.mark()
     user.press("checklist:done", statements)
     user.wait_for(lambda m: m.html == t("checklist.next"), after=mark)
     sent = [e.html for e in user.events(mark) if e.event == "new"]
-    assert sent == [*items("checklist.followup"), t("checklist.next")]
-    assert stored(data_dir, user, "checklist.") == {
-        "checklist.selected": "1,4",
-        "checklist.done": "1",
-    }
+    # What was ticked, each with its number and full title, then the seed's follow-up.
+    ticked = t(
+        "checklist.ticked",
+        statements=Html(
+            "\n".join(
+                t(
+                    "checklist.ticked_item",
+                    number=n,
+                    title=items("checklist.items")[n - 1]["title"].rstrip("."),
+                )
+                for n in (1, 4)
+            )
+        ),
+    )
+    assert "1. Limited Disclosure" in ticked and "4. Resistance to Feedback" in ticked
+    assert sent == [ticked, *items("checklist.followup"), t("checklist.next")]
+    assert stored(data_dir, user, "checklist.") == {"checklist.selected": "1,4"}
+    assert marks(data_dir, user, "checklist.") == {"checklist.done"}
     closed = next(m for m in user.messages() if m.message_id == statements.message_id)
     assert closed.buttons == []
 
@@ -82,7 +98,8 @@ def test_done_with_nothing_checked_gets_a_kind_word(
     user.wait_for(lambda m: m.html == t("checklist.next"), after=mark)
     sent = [e.html for e in user.events(mark) if e.event == "new"]
     assert sent == [t("checklist.none"), t("checklist.next")]
-    assert stored(data_dir, user, "checklist.") == {"checklist.selected": "", "checklist.done": "1"}
+    assert stored(data_dir, user, "checklist.") == {"checklist.selected": ""}
+    assert marks(data_dir, user, "checklist.") == {"checklist.done"}
 
 
 def test_not_now_keeps_choices_and_a_later_visit_shows_and_changes_them(

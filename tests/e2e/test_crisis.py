@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from conversations.sections.start import help_text as help_words
 from conversations.worksheet.content import t
 from tests.botproc import BotProcess
 from tests.conftest import BotFactory
-from tests.e2e.helpers import begin, news, reply, stored
+from tests.e2e.helpers import begin, new_messages, news, reply, stored
 from tests.fake_telegram import FakeUser
 
 OWN_TEXT = """<b>Our practice</b>
@@ -23,7 +24,7 @@ def test_crisis_works_before_consent_and_stores_nothing(
     assert shown.html == t("crisis.text")
     assert "findahelpline.com" in str(shown.raw.get("entities", ""))
     help_text = reply(user, lambda: user.command("help"))
-    assert help_text.html == t("help.text") and "/crisis" in help_text.html
+    assert help_text.html == help_words() and "/crisis" in help_text.html
     assert stored(data_dir, user) == {}
 
 
@@ -72,10 +73,9 @@ def test_answers_are_stored_as_given_and_never_judged(
     news(user, lambda: user.command("reflect"), 2)
     words = "Some days I don't want to be here at all, and I hurt myself."
     mark = user.mark()
-    user.send(words)
-    following = user.wait_reply(mark)
+    following = reply(user, lambda: user.send(words))
     assert "reflect:skip:ask.q2" in str(following.buttons)
     user.fake.wait_idle()
     # Only the next question: no crisis text, no warning, nothing about what was written.
-    assert [e.html for e in user.events(mark)] == [following.html]
+    assert [e.html for e in new_messages(user, mark)] == [following.html]
     assert stored(data_dir, user) == {"reflect.q1": words}

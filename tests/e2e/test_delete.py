@@ -11,7 +11,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from conversations.sections.review import status_lines
+from conversations.sections.start import welcome as welcome_words
 from conversations.worksheet.content import Html, t
+from conversations.worksheet.words import prompt_text
 from tests.botproc import BotProcess
 from tests.e2e.helpers import begin, columns, news, on_sqlite, query, reply, stored
 from tests.fake_telegram import BotMessage, FakeUser
@@ -23,6 +25,7 @@ PERSON_TABLES = (
     "conversation_state",
     "schedule",
     "reminder_ledger",
+    "progress",
 )
 ASK_BUTTONS = [t("delete.yes_button"), t("delete.no_button")]
 # PostgreSQL: the tables of the bot's database.
@@ -96,8 +99,8 @@ def plan_a_session_soon(user: FakeUser) -> dt.datetime:
 def finish_trust(user: FakeUser, text: str) -> None:
     """/finish the first time and answers its first question."""
     intro, prompt = news(user, lambda: user.command("finish"), 2)
-    assert intro.html == t("finish.intro") and prompt.html == t("finish.trust_prompt")
-    assert reply(user, lambda: user.send(text)).html == t("finish.surprise_prompt")
+    assert intro.html == t("finish.intro") and prompt.html == prompt_text("finish.trust")
+    assert reply(user, lambda: user.send(text)).html == prompt_text("finish.surprise")
 
 
 # Reading the files --------------------------------------------------------------------------
@@ -291,12 +294,14 @@ def test_coming_back_starts_fresh(bot: BotProcess, user: FakeUser, data_dir: Pat
     reflect_first(user, "Before")
     delete_all(user)
     welcome, privacy = news(user, lambda: user.command("start"), 2)
-    assert welcome.html == t("start.welcome")
+    assert welcome.html == welcome_words()
     assert privacy.html == t("start.privacy") and privacy.has_button(t("start.agree_button"))
     agreed = reply(user, lambda: user.press(t("start.agree_button"), privacy))
     assert agreed.html == t("start.agreed")
     overview = reply(user, lambda: user.command("review"))
-    assert overview.html == Html("\n\n".join([t("review.title"), "\n".join(status_lines({}, 0))]))
+    assert overview.html == Html(
+        "\n\n".join([t("review.title"), "\n".join(status_lines({}, set(), 0))])
+    )
     intro, _ = news(user, lambda: user.command("reflect"), 2)
     assert intro.html == t("reflect.intro")
     assert stored(data_dir, user) == {}
@@ -333,7 +338,7 @@ def test_a_section_opened_by_an_old_button_is_ended_in_memory_too(
     asked = ask_delete(user)
     # "Log another" (not a command or menu button) opens /log while the question waits.
     prompt = reply(user, lambda: user.press(t("log.another_button"), summary))
-    assert prompt.html == t("log.date_prompt")
+    assert prompt.html == prompt_text("log.date")
     reply(user, lambda: user.press(t("delete.yes_button"), asked))
     # Consent again through the older notice: no command ends sections on the way.
     agreed = reply(user, lambda: user.press(t("start.agree_button"), second))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
 import json
 import re
@@ -14,14 +15,20 @@ from typing import Any
 from pypdf import PdfReader
 
 from conversations.files.exports import (
-    COLUMNS,
     REPLACEMENT,
     TICKED,
     UNTICKED,
+    columns,
     fallback_fonts,
+    paragraphs,
     plain,
+    printed,
 )
-from conversations.worksheet.content import items, short_prompt, t
+from conversations.worksheet import words
+from conversations.worksheet.content import t
+from conversations.worksheet.current import worksheet
+from conversations.worksheet.model import Prompt, SectionKind
+from conversations.worksheet.words import prompt_text
 from storage import Store
 from storage.export import FORMAT, VERSION, gather
 from tests.botproc import BotProcess
@@ -50,6 +57,23 @@ ENTRIES = [
     ("-2 hours of sleep", 4, 5, "+1 for the tea"),
 ]
 DRAFT_TOPIC = "half-written"
+REFLECTIONS, TIPS = worksheet().section("reflect"), worksheet().section("tips")
+
+
+def short(prompt: Prompt) -> str:
+    """A reflection prompt's key within its section ("q6.2")."""
+    return prompt.key.removeprefix("reflect.")
+
+
+def title(section_id: str, item_id: str) -> str:
+    """A statement's or tip's title, as the PDF prints it."""
+    return plain(str(words.of(worksheet().section(section_id).item(item_id))["title"]))
+
+
+def question(prompt: Prompt) -> str:
+    """A question as the PDF prints it: its label and its own words."""
+    text = words.field(prompt.item, "text") if prompt.item.shown_if else words.question(prompt)
+    return squash(f"{prompt.item.label}. {plain(text or '')}")
 
 
 def step(user: FakeUser, act: Callable[[], object]) -> BotMessage:
@@ -63,12 +87,12 @@ def walk_reflect(user: FakeUser) -> None:
     """Answers /reflect: everything in REFLECT, Skip on q5, Not now on q8."""
     step(user, lambda: user.command("reflect"))  # the introduction; the first prompt follows
     user.wait_for(lambda m: m.has_button(t("common.skip")), timeout=TIMEOUT)
-    for item in items("reflect.prompts"):
-        key = item["key"]
+    for prompt in REFLECTIONS.prompts():
+        key = short(prompt)
         if key == SKIPPED:
-            step(user, lambda k=key: user.press(f"reflect:skip:ask.{k}"))
+            step(user, functools.partial(user.press, f"reflect:skip:ask.{key}"))
         elif key in REFLECT:
-            step(user, lambda k=key: user.send(REFLECT[k]))
+            step(user, functools.partial(user.send, REFLECT[key]))
         else:
             assert step(user, lambda: user.press("reflect:later")).html == t("common.later")
 
@@ -76,7 +100,7 @@ def walk_reflect(user: FakeUser) -> None:
 def log_entry(user: FakeUser, day: str, topic: str, trust: int, safety: int, role: str) -> None:
     """One /log entry: the date by button, the trust by button, the rest typed."""
     step(user, lambda: user.command("log"))
-    user.wait_for(lambda m: m.html == t("log.date_prompt"), timeout=TIMEOUT)
+    user.wait_for(lambda m: m.html == prompt_text("log.date"), timeout=TIMEOUT)
     step(user, lambda: user.press(t(f"log.{day}_button")))
     step(user, lambda: user.send(topic))
     step(user, lambda: user.press(f"log:trust:{trust}"))
@@ -98,7 +122,6 @@ def seed_marks(data_dir: Path, user: FakeUser) -> None:
     async def write(store: Store) -> None:
         async with store.unit(user.user_id) as unit:
             await unit.save_answer("checklist.selected", "1,4")
-            await unit.save_answer("checklist.done", "1")
             await unit.save_answer("tips.marked", "2")
             await unit.save_answer("finish.trust", "Mostly — она слушает")
             await unit.save_answer("finish.surprise", "no")
@@ -169,12 +192,13 @@ def test_export_holds_exactly_what_was_entered_and_leaves_no_file(
     # JSON: everything, exactly as entered and as stored.
     data = json.loads(raw_json)
     assert (data["format"], data["version"]) == (FORMAT, VERSION)
-    expected_answers = {f"reflect.{k}": (v, False) for k, v in REFLECT.items()}
+    expected_answers: dict[str, tuple[str | None, bool]] = {
+        f"reflect.{k}": (v, False) for k, v in REFLECT.items()
+    }
     expected_answers[f"reflect.{SKIPPED}"] = (None, True)
     expected_answers.update(
         {
             "checklist.selected": ("1,4", False),
-            "checklist.done": ("1", False),
             "tips.marked": ("2", False),
             "finish.trust": ("Mostly — она слушает", False),
             "finish.surprise": ("no", False),
@@ -207,16 +231,22 @@ def test_export_holds_exactly_what_was_entered_and_leaves_no_file(
     assert raw_csv.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(raw_csv.decode("utf-8-sig"))))
     assert rows == [
-        [plain(t(key)) for key in COLUMNS],
+        columns(),
         [yesterday, "'=SUM(A1) & <work>", "7", "8", "'@x: ask me more"],
         [day.isoformat(), "'-2 hours of sleep", "4", "5", "'+1 for the tea"],
     ]
 
-    # PDF: the title, the prompts with the answers under them, non-Latin text as text.
+    # PDF: the title and objective, the questions with their labels and the answers under them,
+    # non-Latin text as text.
     text = pdf_text(pdf)
-    assert squash(plain(t("export.pdf.title"))) in text
-    for item in items("reflect.prompts"):
-        assert squash(short_prompt(item["text"], limit=2000)) in text
+    assert squash(plain(t("worksheet.title"))) in text
+    assert squash(plain(t("worksheet.objective"))) in text
+    answers = {a["key"]: a["text"] for a in data["answers"]}
+    for section in worksheet().of_kind(SectionKind.PROMPTS):
+        for prompt in printed(section, answers):
+            assert question(prompt) in text, prompt.key
+    detail = worksheet().prompt("finish.surprise_detail")
+    assert detail is not None and question(detail) not in text  # the surprise was a "no"
     for key, answer in REFLECT.items():
         if key not in ("q2", "q3", "q6.3"):  # the ones with Arabic, Chinese or emoji
             assert squash(answer) in text, key
@@ -227,10 +257,12 @@ def test_export_holds_exactly_what_was_entered_and_leaves_no_file(
     else:
         assert f"{REPLACEMENT}{REPLACEMENT}{REPLACEMENT} is quiet" in text
         assert squash(plain(t("export.pdf.missing"))) in text
-    statements = items("checklist.statements")
-    assert f"{TICKED} {statements[0]['title']}" in text
-    assert f"{UNTICKED} {statements[1]['title']}" in text
-    assert f"{TICKED} {items('tips.list')[1]['title']}" in text
+    assert f"{TICKED} {title('checklist', '1')}" in text
+    assert f"{UNTICKED} {title('checklist', '2')}" in text
+    assert squash(paragraphs("checklist.followup")[-1]) in text  # two statements apply
+    assert f"{TICKED} {title('tips', '2')}" in text
+    for item in TIPS.items:
+        assert squash(plain(words.field(item, "example") or "")) in text
     assert "=SUM(A1) & <work>" in text and DRAFT_TOPIC not in text
     assert "Mostly — она слушает" in text
     assert plain(t("export.pdf.rating", value=8)) in text
@@ -258,13 +290,14 @@ def test_the_menu_button_exports_a_blank_worksheet_and_leaves_the_section_one_wa
     pdf, raw_json, raw_csv = files.values()
     data = json.loads(raw_json)
     assert data["answers"] == [] and data["sessions"] == []
-    assert list(csv.reader(io.StringIO(raw_csv.decode("utf-8-sig")))) == [
-        [plain(t(key)) for key in COLUMNS]
-    ]
+    assert list(csv.reader(io.StringIO(raw_csv.decode("utf-8-sig")))) == [columns()]
     text = pdf_text(pdf)
     assert squash(plain(t("export.pdf.no_sessions"))) in text
     assert plain(t("export.pdf.trend")) not in text  # no sessions, no trend chart
-    assert squash(short_prompt(t("finish.trust_prompt"))) in text
+    # Sections never opened show their questions all the same, to answer by hand.
+    for section in worksheet().of_kind(SectionKind.PROMPTS):
+        for prompt in printed(section, {}):
+            assert question(prompt) in text, prompt.key
     # /reflect was left: a message now is not taken as an answer to its first question.
     reply = step(user, lambda: user.send("just saying hello"))
     assert reply.html == t("errors.not_understood")

@@ -7,11 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from conversations.sections.start import help_text as help_words
 from conversations.worksheet.content import t
+from conversations.worksheet.words import prompt_text
 from storage import Store
 from tests.botproc import BotProcess
-from tests.e2e.helpers import begin, new_messages, stored, with_store
+from tests.e2e.helpers import begin, marks, new_messages, news, reply, stored, with_store
 from tests.fake_telegram import BotMessage, FakeUser
+from tests.worksheet import chat
 
 TRUST = "finish.trust"
 SURPRISE = "finish.surprise"
@@ -25,7 +28,7 @@ def reply_to(user: FakeUser, act: object, key: str) -> BotMessage:
     mark = user.mark()
     assert callable(act)
     act()
-    return user.wait_for(lambda m: m.event == "new" and m.html == t(key), after=mark)
+    return user.wait_for(lambda m: m.event == "new" and m.html == chat(key), after=mark)
 
 
 def start_finish(user: FakeUser) -> BotMessage:
@@ -34,13 +37,13 @@ def start_finish(user: FakeUser) -> BotMessage:
     user.command("finish")
     intro, prompt = user.wait_replies(mark, 2)
     assert intro.html == t("finish.intro")
-    assert prompt.html == t("finish.trust_prompt")
+    assert prompt.html == prompt_text("finish.trust")
     return prompt
 
 
 def skip(user: FakeUser, name: str, next_key: str) -> BotMessage:
     """Taps Skip on a prompt and waits for the next message."""
-    return reply_to(user, lambda: user.press(f"finish:skip:{name}"), next_key)
+    return reply_to(user, lambda: user.press(f"finish:skip:ask.{name}"), next_key)
 
 
 def test_every_part_answered(bot: BotProcess, user: FakeUser, data_dir: Path) -> None:
@@ -48,19 +51,15 @@ def test_every_part_answered(bot: BotProcess, user: FakeUser, data_dir: Path) ->
     trust = start_finish(user)
     assert trust.button_labels == [t("common.skip"), t("common.not_now")]
 
-    surprise = reply_to(
-        user, lambda: user.send("Mostly <yes>, she listens."), "finish.surprise_prompt"
-    )
+    surprise = reply_to(user, lambda: user.send("Mostly <yes>, she listens."), "finish.surprise")
     assert surprise.button_labels == [
-        t("finish.yes"),
-        t("finish.no"),
+        t("common.yes"),
+        t("common.no"),
         t("common.skip"),
         t("common.not_now"),
     ]
-    reply_to(user, lambda: user.press(t("finish.yes"), surprise), "finish.detail_prompt")
-    helpful = reply_to(
-        user, lambda: user.send("How much the chart showed me."), "finish.helpful_prompt"
-    )
+    reply_to(user, lambda: user.press(t("common.yes"), surprise), "finish.surprise_detail")
+    helpful = reply_to(user, lambda: user.send("How much the chart showed me."), "finish.helpful")
     assert helpful.button_labels == [
         *(str(n) for n in range(1, 11)),
         t("common.skip"),
@@ -83,8 +82,8 @@ def test_no_surprise_goes_straight_to_the_rating_which_can_be_typed(
 ) -> None:
     begin(user)
     start_finish(user)
-    surprise = reply_to(user, lambda: user.send("Yes."), "finish.surprise_prompt")
-    reply_to(user, lambda: user.press(t("finish.no"), surprise), "finish.helpful_prompt")
+    surprise = reply_to(user, lambda: user.send("Yes."), "finish.surprise")
+    reply_to(user, lambda: user.press(t("common.no"), surprise), "finish.helpful")
     reply_to(user, lambda: user.send(" 10 "), "finish.done")
     assert stored(data_dir, user, "finish.") == {TRUST: "Yes.", SURPRISE: "no", HELPFUL: "10"}
 
@@ -94,20 +93,20 @@ def test_skipped_parts_can_be_answered_later(
 ) -> None:
     begin(user)
     start_finish(user)
-    skip(user, "trust", "finish.surprise_prompt")
-    skip(user, "surprise", "finish.helpful_prompt")
+    skip(user, "trust", "finish.surprise")
+    skip(user, "surprise", "finish.helpful")
     mark = user.mark()
-    user.press("finish:skip:helpful")
+    user.press("finish:skip:ask.helpful")
     done = user.wait_for(lambda m: m.event == "new", after=mark)
     assert done.html == t("finish.done_with_skips", count=3)
     assert t("common.skipped") in [a.text for a in user.callback_answers()]
     assert stored(data_dir, user, "finish.") == {TRUST: None, SURPRISE: None, HELPFUL: None}
 
     choice = reply_to(user, lambda: user.command("finish"), "finish.revisit")
-    reply_to(user, lambda: user.press(t("finish.revisit_button"), choice), "finish.trust_prompt")
-    surprise = reply_to(user, lambda: user.send("Not yet."), "finish.surprise_prompt")
-    reply_to(user, lambda: user.press(t("finish.yes"), surprise), "finish.detail_prompt")
-    helpful = reply_to(user, lambda: user.send("That it changed."), "finish.helpful_prompt")
+    reply_to(user, lambda: user.press(t("common.prompts.revisit_button"), choice), "finish.trust")
+    surprise = reply_to(user, lambda: user.send("Not yet."), "finish.surprise")
+    reply_to(user, lambda: user.press(t("common.yes"), surprise), "finish.surprise_detail")
+    helpful = reply_to(user, lambda: user.send("That it changed."), "finish.helpful")
     reply_to(user, lambda: user.press("3", helpful), "finish.done")
     assert stored(data_dir, user, "finish.") == {
         TRUST: "Not yet.",
@@ -123,30 +122,31 @@ def test_a_bad_rating_gets_a_kind_word_and_the_prompt_again(
 ) -> None:
     begin(user)
     start_finish(user)
-    skip(user, "trust", "finish.surprise_prompt")
-    skip(user, "surprise", "finish.helpful_prompt")
+    skip(user, "trust", "finish.surprise")
+    skip(user, "surprise", "finish.helpful")
     for send in (lambda: user.send(bad), user.send_photo):
-        mark = user.mark()
-        send()
-        replies = user.wait_replies(mark, 2)
-        assert [m.html for m in replies] == [t("finish.bad_rating"), t("finish.helpful_prompt")]
+        earlier = user.messages()[-1]
+        replies = news(user, send, 2)
+        assert [m.html for m in replies] == [
+            t("common.prompts.bad_rating"),
+            prompt_text("finish.helpful"),
+        ]
+        # The prompt asked again replaces the one before: only the newest has buttons.
+        before = next(m for m in user.messages() if m.message_id == earlier.message_id)
+        assert before.buttons == [] and replies[1].buttons
     assert HELPFUL not in stored(data_dir, user, "finish.")
-    mark = user.mark()
-    user.send("7")
-    assert user.wait_reply(mark).html == t("finish.done_with_skips", count=2)
+    assert reply(user, lambda: user.send("7")).html == t("finish.done_with_skips", count=2)
     assert stored(data_dir, user, "finish.")[HELPFUL] == "7"
 
 
 def test_wrong_kinds_of_answer(bot: BotProcess, user: FakeUser, data_dir: Path) -> None:
     begin(user)
     start_finish(user)
-    mark = user.mark()
-    user.send_sticker()
-    replies = user.wait_replies(mark, 2)
-    assert [m.html for m in replies] == [t("common.expect_text"), t("finish.trust_prompt")]
+    replies = news(user, user.send_sticker, 2)
+    assert [m.html for m in replies] == [t("common.expect_text"), prompt_text("finish.trust")]
     assert stored(data_dir, user, "finish.") == {}
 
-    reply_to(user, lambda: user.send("Somewhat."), "finish.surprise_prompt")
+    reply_to(user, lambda: user.send("Somewhat."), "finish.surprise")
     reply_to(user, lambda: user.send("yes"), "common.expect_buttons")
     reply_to(user, user.send_voice, "common.expect_buttons")
     assert stored(data_dir, user, "finish.") == {TRUST: "Somewhat."}
@@ -157,7 +157,7 @@ def test_not_now_then_continue_or_start_over(
 ) -> None:
     begin(user)
     start_finish(user)
-    surprise = reply_to(user, lambda: user.send("I think so."), "finish.surprise_prompt")
+    surprise = reply_to(user, lambda: user.send("I think so."), "finish.surprise")
     reply_to(user, lambda: user.press(t("common.not_now"), surprise), "common.later")
     # The section is left: a message is no longer taken as an answer.
     reply_to(user, lambda: user.send("hello"), "errors.not_understood")
@@ -169,14 +169,22 @@ def test_not_now_then_continue_or_start_over(
         t("common.start_over"),
         t("common.not_now"),
     ]
-    surprise = reply_to(
-        user, lambda: user.press(t("common.continue"), choice), "finish.surprise_prompt"
-    )
+    surprise = reply_to(user, lambda: user.press(t("common.continue"), choice), "finish.surprise")
     reply_to(user, lambda: user.press(t("common.not_now"), surprise), "common.later")
 
+    # Starting over erases nothing: each prompt comes with the earlier answer and Keep.
     choice = reply_to(user, lambda: user.command("finish"), "finish.resume")
-    reply_to(user, lambda: user.press(t("common.start_over"), choice), "finish.trust_prompt")
-    assert stored(data_dir, user, "finish.") == {}
+    again = reply(user, lambda: user.press(t("common.start_over"), choice))
+    assert again.html.startswith(prompt_text("finish.trust"))
+    assert "I think so." in again.text
+    assert again.button_labels == [t("common.prompts.keep"), t("common.skip"), t("common.not_now")]
+    assert stored(data_dir, user, "finish.") == {TRUST: "I think so."}
+    surprise = reply(user, lambda: user.press(t("common.prompts.keep"), again))
+    assert surprise.html == prompt_text("finish.surprise")
+    assert stored(data_dir, user, "finish.") == {TRUST: "I think so."}
+    # Answered anew, only that answer changes.
+    reply(user, lambda: user.press(t("common.no"), surprise))
+    assert stored(data_dir, user, "finish.") == {TRUST: "I think so.", SURPRISE: "no"}
 
 
 def test_a_button_from_an_earlier_prompt_is_out_of_date(
@@ -184,12 +192,13 @@ def test_a_button_from_an_earlier_prompt_is_out_of_date(
 ) -> None:
     begin(user)
     trust = start_finish(user)
-    reply_to(user, lambda: user.send("Yes, mostly."), "finish.surprise_prompt")
-    callback = user.press("finish:skip:trust", trust)
+    reply_to(user, lambda: user.send("Yes, mostly."), "finish.surprise")
+    # Answered by typing, the prompt loses its buttons: nothing on it can change the answer.
+    before = next(m for m in user.messages() if m.message_id == trust.message_id)
+    assert before.buttons == []
+    # A forged press of its old Skip is out of date and changes nothing.
+    callback = user.press_data("finish:skip:ask.trust", trust)
     assert user.wait_callback_answer(callback).text == t("errors.stale_button")
-    callback = user.press(t("common.not_now"), trust)
-    # Not now still works from any prompt of this section: it only leaves.
-    assert user.wait_callback_answer(callback).text is None
     assert stored(data_dir, user, "finish.") == {TRUST: "Yes, mostly."}
 
 
@@ -198,11 +207,11 @@ def test_a_restart_takes_the_next_message_as_the_answer(
 ) -> None:
     begin(user)
     start_finish(user)
-    surprise = reply_to(user, lambda: user.send("Yes."), "finish.surprise_prompt")
-    reply_to(user, lambda: user.press(t("finish.yes"), surprise), "finish.detail_prompt")
+    surprise = reply_to(user, lambda: user.send("Yes."), "finish.surprise")
+    reply_to(user, lambda: user.press(t("common.yes"), surprise), "finish.surprise_detail")
     bot.kill()
     bot.start().wait_ready()
-    reply_to(user, lambda: user.send("How slowly trust grew."), "finish.helpful_prompt")
+    reply_to(user, lambda: user.send("How slowly trust grew."), "finish.helpful")
     assert stored(data_dir, user, "finish.") == {
         TRUST: "Yes.",
         SURPRISE: "yes",
@@ -230,9 +239,9 @@ def log_session(user: FakeUser, day: dt.date) -> list[BotMessage]:
         user.press(f"log:skip:{step}", prompt)
     confirmed = user.wait_for(lambda m: "log:another" in str(m.buttons), after=mark)
     user.command("help")
-    user.wait_for(lambda m: m.html == t("help.text"), after=mark)
+    user.wait_for(lambda m: m.html == help_words(), after=mark)
     after = [m for m in new_messages(user, confirmed.seq - 1) if m.seq > confirmed.seq]
-    return [m for m in after if m.html != t("help.text")]
+    return [m for m in after if m.html != help_words()]
 
 
 def offers(messages: list[BotMessage]) -> list[BotMessage]:
@@ -246,21 +255,24 @@ def test_finish_is_offered_once_when_twelve_weeks_have_passed(
     begin(user)
     today = dt.datetime.now(dt.UTC).date()
     assert offers(log_session(user, today - dt.timedelta(weeks=12) + dt.timedelta(days=2))) == []
-    assert OFFERED not in stored(data_dir, user, "finish.")
+    assert OFFERED not in marks(data_dir, user, "finish.")
 
     offered = offers(log_session(user, today - dt.timedelta(weeks=12, days=1)))
     assert len(offered) == 1
     assert offered[0].buttons == [[(t("finish.offer_button"), "menu:finish")]]
-    assert stored(data_dir, user, "finish.") == {OFFERED: "1"}
+    assert stored(data_dir, user, "finish.") == {}
+    assert marks(data_dir, user, "finish.") == {OFFERED}
 
     assert offers(log_session(user, today)) == []
 
     # The button opens /finish; starting over there does not bring the offer back.
-    reply_to(user, lambda: user.press("menu:finish", offered[0]), "finish.trust_prompt")
-    reply_to(user, lambda: user.send("Yes."), "finish.surprise_prompt")
+    reply_to(user, lambda: user.press("menu:finish", offered[0]), "finish.trust")
+    reply_to(user, lambda: user.send("Yes."), "finish.surprise")
     choice = reply_to(user, lambda: user.command("finish"), "finish.resume")
-    reply_to(user, lambda: user.press(t("common.start_over"), choice), "finish.trust_prompt")
-    assert stored(data_dir, user, "finish.") == {OFFERED: "1"}
+    again = reply(user, lambda: user.press(t("common.start_over"), choice))
+    assert again.html.startswith(prompt_text("finish.trust"))
+    assert stored(data_dir, user, "finish.") == {TRUST: "Yes."}
+    assert marks(data_dir, user, "finish.") == {OFFERED}
 
 
 def test_finish_is_offered_after_the_twelfth_session(
@@ -278,14 +290,15 @@ def test_finish_is_offered_after_the_twelfth_session(
     with_store(data_dir, seed)  # ten sessions in the last ten days
     assert offers(log_session(user, today)) == []  # the eleventh
     assert len(offers(log_session(user, today))) == 1  # the twelfth
-    assert stored(data_dir, user, "finish.") == {OFFERED: "1"}
+    assert stored(data_dir, user, "finish.") == {}
+    assert marks(data_dir, user, "finish.") == {OFFERED}
 
 
 def test_no_offer_once_finish_was_begun(bot: BotProcess, user: FakeUser, data_dir: Path) -> None:
     begin(user)
     start_finish(user)
-    skip(user, "trust", "finish.surprise_prompt")
+    skip(user, "trust", "finish.surprise")
     reply_to(user, lambda: user.command("menu"), "menu.title")
     today = dt.datetime.now(dt.UTC).date()
     assert offers(log_session(user, today - dt.timedelta(weeks=13))) == []
-    assert OFFERED not in stored(data_dir, user, "finish.")
+    assert OFFERED not in marks(data_dir, user, "finish.")

@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from conversations.sections.start import COMMANDS
-from conversations.worksheet.content import items, t
+from conversations.sections.start import commands
+from conversations.worksheet.content import t
 from tests.botproc import BotProcess
 from tests.conftest import TEST_TOKEN, BotFactory
-from tests.e2e.helpers import begin, query, stored
+from tests.e2e.helpers import begin, query, stored, wait_news
 from tests.fake_telegram import FakeTelegram, FakeUser
+from tests.worksheet import reflect_items
 
 CANARY = "canary-bright-orange-kettle-4411"
 
@@ -70,7 +71,7 @@ def test_menu_help_cancel_and_unknown_commands(bot: BotProcess, user: FakeUser) 
     mark = user.mark()
     user.command("help")
     help_text = user.wait_reply(mark).text
-    for name in COMMANDS:
+    for name in commands():
         assert f"/{name}" in help_text
 
     mark = user.mark()
@@ -107,7 +108,7 @@ def test_every_menu_button_opens_something(bot: BotProcess, user: FakeUser) -> N
 
 def test_commands_are_registered_for_the_phone_menu(bot: BotProcess, fake: FakeTelegram) -> None:
     fake.wait_for_request("setMyCommands")
-    assert [c["command"] for c in fake.commands()] == list(COMMANDS)
+    assert [c["command"] for c in fake.commands()] == commands()
 
 
 def test_in_a_group_the_bot_stores_nothing_and_leaves(
@@ -170,10 +171,10 @@ def test_messages_sent_back_to_back_are_all_taken_in_order(
     mark = user.mark()
     for n in (1, 2, 3):
         user.send(f"answer {n}")
-    user.wait_replies(mark, 3)
+    wait_news(user, mark, 3)
     answers = stored(data_dir, user, "reflect.")
     assert answers == {f"reflect.q{n}": f"answer {n}" for n in (1, 2, 3)}
-    prompts = items("reflect.prompts")
+    prompts = reflect_items()
     assert prompts[3]["text"] in user.last().text
 
 
@@ -270,7 +271,7 @@ def test_an_error_is_told_gently_and_logged_without_text(
     fake.fail("sendMessage", 500, "Internal Server Error", times=1, chat_id=user.user_id)
     mark = user.mark()
     user.send(f"stored despite the error {CANARY}")
-    assert user.wait_reply(mark).html == t("errors.generic")
+    assert wait_news(user, mark)[0].html == t("errors.generic")
     assert (
         stored(data_dir, user, "reflect.q1")["reflect.q1"] == f"stored despite the error {CANARY}"
     )

@@ -13,11 +13,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
+from conversations.sections.start import welcome as welcome_words
 from conversations.worksheet.content import escape, items, t
 from conversations.worksheet.dates import show_date
+from conversations.worksheet.words import prompt_text
 from tests.botproc import BotProcess
-from tests.e2e.helpers import back_home, chart, checked, fields, stored, today, until
+from tests.e2e.helpers import back_home, chart, checked, fields, marks, stored, today, until
 from tests.fake_telegram import BotMessage, FakeUser, parse_html
+from tests.worksheet import chat, learn_pages, reflect_items
 
 TIMEOUT = 30.0
 Done = Callable[[BotMessage], bool]
@@ -94,7 +97,7 @@ def edited(user: FakeUser, do: Callable[[], object], message: BotMessage) -> Bot
 
 def is_html(key: str) -> Done:
     """Whether a message is exactly one content text."""
-    return lambda m: m.html == t(key)
+    return lambda m: m.html == chat(key)
 
 
 # Start --------------------------------------------------------------------------------------------
@@ -105,8 +108,8 @@ def walk_start(user: FakeUser) -> None:
     welcome, privacy = act(
         user, lambda: user.command("start"), lambda m: m.has_button(t("start.agree_button"))
     )
-    assert welcome.html == t("start.welcome")
-    assert_reached(welcome.text, t("start.welcome"))  # the worksheet's objective
+    assert welcome.html == welcome_words()
+    assert_reached(welcome.text, welcome_words())  # the worksheet's objective
     assert privacy.html == t("start.privacy")
     [menu] = act(
         user, lambda: user.press(t("start.agree_button"), privacy), is_html("start.agreed")
@@ -124,7 +127,7 @@ def walk_start(user: FakeUser) -> None:
 
 def walk_learn(user: FakeUser, data_dir: Path) -> None:
     """Reads every page with Next, then Done on the last one."""
-    pages = items("learn.pages")
+    pages = learn_pages()
     mark = user.mark()
     [page] = act(user, lambda: user.command("learn"), lambda m: m.has_button(t("common.next")))
     for number in range(1, len(pages) + 1):
@@ -138,7 +141,7 @@ def walk_learn(user: FakeUser, data_dir: Path) -> None:
     paragraphs = [p for page_text in pages for p in page_text.split("\n\n")]
     assert len(paragraphs) == 6  # the six paragraphs of the worksheet's "What to Know"
     assert_reached(seen_since(user, mark), *paragraphs)
-    assert stored(data_dir, user, "learn.") == {"learn.done": "1"}
+    assert marks(data_dir, user, "learn.") == {"learn.done"}
 
 
 # 2. Are you holding back? -------------------------------------------------------------------------
@@ -146,7 +149,7 @@ def walk_learn(user: FakeUser, data_dir: Path) -> None:
 
 def walk_checklist(user: FakeUser, data_dir: Path) -> None:
     """Checks two statements, then Done: the follow-up and the advice follow."""
-    statements = items("checklist.statements")
+    statements = items("checklist.items")
     intro, listing = act(
         user, lambda: user.command("checklist"), lambda m: m.has_button(t("common.done"))
     )
@@ -164,13 +167,15 @@ def walk_checklist(user: FakeUser, data_dir: Path) -> None:
     assert checked(listing) == list(CHECKED)
 
     sent = act(user, lambda: user.press(t("common.done"), listing), is_html("checklist.next"))
-    assert [m.html for m in sent] == [*items("checklist.followup"), t("checklist.next")]
+    # First what was ticked (number and full title), then the seed's follow-up.
+    assert [m.html for m in sent][1:] == [*items("checklist.followup"), t("checklist.next")]
+    for number in CHECKED:
+        title = items("checklist.items")[number - 1]["title"].rstrip(".")
+        assert f"{number}. {title}" in sent[0].text
     assert_reached(all_text(sent), *items("checklist.followup"))
     selected = ",".join(map(str, CHECKED))
-    assert stored(data_dir, user, "checklist.") == {
-        "checklist.selected": selected,
-        "checklist.done": "1",
-    }
+    assert stored(data_dir, user, "checklist.") == {"checklist.selected": selected}
+    assert marks(data_dir, user, "checklist.") == {"checklist.done"}
 
 
 # 3. How can you build trust? ----------------------------------------------------------------------
@@ -178,7 +183,7 @@ def walk_checklist(user: FakeUser, data_dir: Path) -> None:
 
 def walk_tips(user: FakeUser, data_dir: Path) -> None:
     """Goes through all seven tips, marking two to try; the closing words and a summary follow."""
-    tips = items("tips.list")
+    tips = items("tips.items")
     assert len(tips) == 7
     intro, tip = act(user, lambda: user.command("tips"), lambda m: m.has_button(t("tips.mark")))
     assert intro.html == t("tips.intro")
@@ -202,10 +207,8 @@ def walk_tips(user: FakeUser, data_dir: Path) -> None:
     assert_reached(closing.text, t("tips.closing"))
     titles = [item["title"] for item in tips]
     assert [title for title in titles if title in summary.text] == [titles[n - 1] for n in MARKED]
-    assert stored(data_dir, user, "tips.") == {
-        "tips.marked": ",".join(map(str, MARKED)),
-        "tips.done": "1",
-    }
+    assert stored(data_dir, user, "tips.") == {"tips.marked": ",".join(map(str, MARKED))}
+    assert marks(data_dir, user, "tips.") == {"tips.done"}
 
 
 # 4. Reflections -----------------------------------------------------------------------------------
@@ -218,7 +221,7 @@ def worksheet_number(key: str) -> int:
 
 def asks(index: int) -> Done:
     """Whether a message asks reflection prompt `index` (0-based)."""
-    text = items("reflect.prompts")[index]["text"]
+    text = reflect_items()[index]["text"]
     return lambda m: bool(m.html and m.html.endswith(text))
 
 
@@ -227,7 +230,7 @@ def walk_reflect(user: FakeUser, data_dir: Path) -> list[str]:
 
     Returns the heading line of each prompt as shown ("Question 1 of 8", ...).
     """
-    prompts = items("reflect.prompts")
+    prompts = reflect_items()
     numbers = [worksheet_number(item["key"]) for item in prompts]
     assert numbers == [1, 2, 3, 4, 5, 6, 6, 6, 7, 8]  # eight questions, the sixth takes three
     assert sorted(REFLECT) == sorted(item["key"] for item in prompts)
@@ -262,9 +265,9 @@ def log_entry(
 
     Each step is given the prompt it answers. Returns what opening sent and the confirmation.
     """
-    opened = act(user, open_log, is_html("log.date_prompt"))
+    opened = act(user, open_log, is_html("log.date"))
     prompt = opened[-1]
-    assert_reached(prompt.text, t("log.date_prompt"))
+    assert_reached(prompt.text, prompt_text("log.date"))
     assert prompt.button_labels == [
         t("log.today_button"),
         t("log.yesterday_button"),
@@ -272,12 +275,12 @@ def log_entry(
         t("common.not_now"),
     ]
     heading = t("log.heading", date=show_date(day))
-    keys = ["log.topic_prompt", "log.trust_prompt", "log.safety_prompt", "log.role_prompt"]
+    keys = ["log.topic", "log.trust", "log.safety", "log.role"]
     for step, key in zip(steps[:-1], keys, strict=True):
         [prompt] = act(user, lambda s=step, p=prompt: s(user, p), lambda m: True)
-        assert prompt.html == f"{heading}\n\n{t(key)}"
-        assert_reached(prompt.text, t(key))  # the trust and safety anchors among them
-        if key in ("log.trust_prompt", "log.safety_prompt"):
+        assert prompt.html == f"{heading}\n\n{chat(key)}"
+        assert_reached(prompt.text, chat(key))  # the trust and safety anchors among them
+        if key in ("log.trust", "log.safety"):
             assert prompt.button_labels[:10] == [str(n) for n in range(1, 11)]
     [confirmation] = act(
         user, lambda: steps[-1](user, prompt), lambda m: m.has_button(t("log.another_button"))
@@ -338,7 +341,7 @@ def walk_log(user: FakeUser, data_dir: Path) -> None:
         ],
         today_.day,
     )
-    assert [m.html for m in opened] == [t("log.intro"), t("log.date_prompt")]
+    assert [m.html for m in opened] == [t("log.intro"), prompt_text("log.date")]
     assert_reached(opened[0].text, t("log.intro"))
 
     opened, second = log_entry(
@@ -353,7 +356,7 @@ def walk_log(user: FakeUser, data_dir: Path) -> None:
         ],
         yesterday.day,
     )
-    assert [m.html for m in opened] == [t("log.date_prompt")]  # no introduction the second time
+    assert [m.html for m in opened] == [prompt_text("log.date")]  # no introduction the second time
 
     _, third = log_entry(
         user,
@@ -390,18 +393,18 @@ def expected_chart() -> list[tuple[object, ...]]:
 
 def walk_finish(user: FakeUser, data_dir: Path) -> None:
     """Trust in words, a surprise (Yes, described) and a helpfulness rating."""
-    intro, trust = act(user, lambda: user.command("finish"), is_html("finish.trust_prompt"))
+    intro, trust = act(user, lambda: user.command("finish"), is_html("finish.trust"))
     assert intro.html == t("finish.intro")
-    assert_reached(trust.text, t("finish.trust_prompt"))
-    [surprise] = act(user, lambda: user.send(FINISH_TRUST), is_html("finish.surprise_prompt"))
-    assert_reached(surprise.text, t("finish.surprise_prompt"))
-    assert surprise.button_labels[:2] == [t("finish.yes"), t("finish.no")]
+    assert_reached(trust.text, prompt_text("finish.trust"))
+    [surprise] = act(user, lambda: user.send(FINISH_TRUST), is_html("finish.surprise"))
+    assert_reached(surprise.text, prompt_text("finish.surprise"))
+    assert surprise.button_labels[:2] == [t("common.yes"), t("common.no")]
     [detail] = act(
-        user, lambda: user.press(t("finish.yes"), surprise), is_html("finish.detail_prompt")
+        user, lambda: user.press(t("common.yes"), surprise), is_html("finish.surprise_detail")
     )
-    assert_reached(detail.text, t("finish.detail_prompt"))
-    [helpful] = act(user, lambda: user.send(FINISH_DETAIL), is_html("finish.helpful_prompt"))
-    assert_reached(helpful.text, t("finish.helpful_prompt"))
+    assert_reached(detail.text, prompt_text("finish.surprise_detail"))
+    [helpful] = act(user, lambda: user.send(FINISH_DETAIL), is_html("finish.helpful"))
+    assert_reached(helpful.text, prompt_text("finish.helpful"))
     assert helpful.button_labels[:10] == [str(n) for n in range(1, 11)]
     act(user, lambda: user.press(HELPFUL, helpful), is_html("finish.done"))
     assert stored(data_dir, user, "finish.") == finish_answers()
@@ -448,15 +451,15 @@ def review_overview(user: FakeUser) -> BotMessage:
 def review_sections(user: FakeUser, overview: BotMessage) -> None:
     """What to know, the checklist and the tips, as chosen."""
     [learn] = open_view(user, overview, "review:view:learn")
-    assert learn.html == t("review.learn.read")
+    assert learn.html == t("review.pages.read", name=t("menu.learn"))
 
     [listed] = open_view(user, overview, "review:view:checklist")
-    for number, item in enumerate(items("checklist.statements"), start=1):
+    for number, item in enumerate(items("checklist.items"), start=1):
         title = item["title"].rstrip(".")
         assert (f"• {title}" in listed.text.splitlines()) == (number in CHECKED), title
 
     [marked] = open_view(user, overview, "review:view:tips")
-    for number, item in enumerate(items("tips.list"), start=1):
+    for number, item in enumerate(items("tips.items"), start=1):
         title = item["title"]
         assert (f"• {title}" in marked.text.splitlines()) == (number in MARKED), title
 
@@ -512,7 +515,7 @@ def review_finish(user: FakeUser, overview: BotMessage) -> None:
     listed = open_view(user, overview, "review:view:finish")
     lines = lines_of(listed)
     assert FINISH_TRUST in lines and FINISH_DETAIL in lines
-    assert plain(t("finish.yes")) in lines
+    assert plain(t("common.yes")) in lines
     assert plain(t("review.rating", value=HELPFUL)) in lines
 
 
@@ -539,12 +542,10 @@ def test_a_new_person_walks_the_whole_worksheet_and_finds_every_answer_after_a_r
     review_chart(user, overview)
     review_finish(user, overview)
 
+    assert marks(data_dir, user) == {"learn.done", "checklist.done", "tips.done"}
     assert stored(data_dir, user) == {
-        "learn.done": "1",
         "checklist.selected": ",".join(map(str, CHECKED)),
-        "checklist.done": "1",
         "tips.marked": ",".join(map(str, MARKED)),
-        "tips.done": "1",
         **{f"reflect.{key}": answer for key, answer in REFLECT.items()},
         **finish_answers(),
     }
@@ -552,5 +553,5 @@ def test_a_new_person_walks_the_whole_worksheet_and_finds_every_answer_after_a_r
 
     # Checked last so that a wrong heading doesn't hide the rest of the walk: each reflection
     # prompt is headed with its question number in the worksheet (q6.1-q6.3 are all "6").
-    numbers = [worksheet_number(item["key"]) for item in items("reflect.prompts")]
-    assert headings == [plain(t("reflect.progress", number=n)) for n in numbers]
+    numbers = [worksheet_number(item["key"]) for item in reflect_items()]
+    assert headings == [plain(t("reflect.progress", number=n, total=8)) for n in numbers]

@@ -11,16 +11,18 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from conversations.worksheet.content import items, t
+from conversations.worksheet.content import t
 from conversations.worksheet.dates import show_date
+from conversations.worksheet.words import prompt_text
 from tests.botproc import BotProcess
 from tests.e2e.helpers import begin, chart, fields, new_messages, query, stored, today
 from tests.fake_telegram import BotMessage, FakeTelegram, FakeUser
+from tests.worksheet import chat, reflect_items
 
 TIMEOUT = 60.0
-PROMPTS = items("reflect.prompts")
+PROMPTS = reflect_items()
 KEYS = [f"reflect.{item['key']}" for item in PROMPTS]
-LOG_STEPS = ["log.topic_prompt", "log.trust_prompt", "log.safety_prompt", "log.role_prompt"]
+LOG_STEPS = ["log.topic", "log.trust", "log.safety", "log.role"]
 
 
 # Reading the chats ----------------------------------------------------------------------------
@@ -77,7 +79,7 @@ def answer_rows(data_dir: Path) -> list[tuple[int, str]]:
 
 def log_prompt(key: str, day: dt.date) -> str:
     """A step's prompt for a session on `day`."""
-    return f"{t('log.heading', date=show_date(day))}\n\n{t(key)}"
+    return f"{t('log.heading', date=show_date(day))}\n\n{chat(key)}"
 
 
 def log_confirmation(day: dt.date, entry: tuple[str, int, int, str]) -> str:
@@ -164,7 +166,7 @@ def test_two_people_reflect_and_log_at_the_same_moment(
         shown = [m.html for m in new_messages(person, marks[person])]
         assert shown == [
             t("log.intro"),
-            t("log.date_prompt"),
+            prompt_text("log.date"),
             *log_flow(days[person], typed[person]),
         ]
 
@@ -186,23 +188,23 @@ def test_two_people_reflect_and_log_at_the_same_moment(
 
     both(
         lambda p: p.press(t("log.another_button"), firsts[p]),
-        lambda p: t("log.date_prompt"),
+        lambda p: prompt_text("log.date"),
     )
     both(
         lambda p: p.press(day_buttons[p], p.last()),
-        lambda p: log_prompt("log.topic_prompt", days2[p]),
+        lambda p: log_prompt("log.topic", days2[p]),
     )
     both(
         lambda p: p.send(tapped[p][0]),
-        lambda p: log_prompt("log.trust_prompt", days2[p]),
+        lambda p: log_prompt("log.trust", days2[p]),
     )
     both(
         lambda p: p.press(str(tapped[p][1]), p.last()),
-        lambda p: log_prompt("log.safety_prompt", days2[p]),
+        lambda p: log_prompt("log.safety", days2[p]),
     )
     both(
         lambda p: p.press(str(tapped[p][2]), p.last()),
-        lambda p: log_prompt("log.role_prompt", days2[p]),
+        lambda p: log_prompt("log.role", days2[p]),
     )
     both(
         lambda p: p.send(tapped[p][3]),
@@ -210,7 +212,7 @@ def test_two_people_reflect_and_log_at_the_same_moment(
     )
     for person in people:
         shown = [m.html for m in new_messages(person, marks[person])]
-        assert shown == [t("log.date_prompt"), *log_flow(days2[person], tapped[person])]
+        assert shown == [prompt_text("log.date"), *log_flow(days2[person], tapped[person])]
 
     # Stored: each person's chart holds exactly their own two entries.
     for person in people:

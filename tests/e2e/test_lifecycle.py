@@ -10,13 +10,14 @@ from pathlib import Path
 import pytest
 
 from bot.health import STATUS_FILE, assess
-from conversations.worksheet.content import items, t
+from conversations.worksheet.content import t
 from tests.botproc import BotProcess
 from tests.botproc import run_bot_cli as cli
 from tests.conftest import BotFactory
 from tests.e2e.helpers import begin, news, reply, soon, stored
 from tests.e2e.test_schedule import plan_once, ready_for_reminders, reminders_in
 from tests.fake_telegram import FakeTelegram, FakeUser
+from tests.worksheet import reflect_items
 
 # Docker's grace period between SIGTERM and SIGKILL: the bot must be gone by then.
 GRACE = 10.0
@@ -76,7 +77,7 @@ def test_sigterm_finishes_queued_updates_and_a_running_reminder_then_exits(
     fake.reset_faults()
     bot.start().wait_ready()
     fourth = reply(user, lambda: user.send(FOURTH))
-    assert fourth.html.endswith(items("reflect.prompts")[4]["text"])
+    assert fourth.html.endswith(reflect_items()[4]["text"])
     assert list(stored(data_dir, user, "reflect.").values())[:4] == [*ANSWERS, FOURTH]
     assert len(reminders_in(user2)) == 1
 

@@ -12,12 +12,14 @@ from sqlalchemy import update
 from conversations.sections.log import confirmation
 from conversations.worksheet.content import t
 from conversations.worksheet.dates import local_today, show_date
+from conversations.worksheet.words import prompt_text
 from storage import Store
 from storage.models import Person
 from storage.repository import ConversationPosition
 from tests.botproc import BotProcess
 from tests.e2e.helpers import begin, chart, fields, news, reply, today, with_store
 from tests.fake_telegram import BotMessage, FakeTelegram, FakeUser
+from tests.worksheet import chat
 
 SKIP_AND_LATER = [t("common.skip"), t("common.not_now")]
 RATINGS = [str(n) for n in range(1, 11)]
@@ -40,14 +42,14 @@ def open_log(user: FakeUser, *, first: bool = False) -> BotMessage:
     sent = news(user, lambda: user.command("log"), 2 if first else 1)
     if first:
         assert sent[0].html == t("log.intro")
-    assert sent[-1].html == t("log.date_prompt")
+    assert sent[-1].html == prompt_text("log.date")
     return sent[-1]
 
 
 def is_prompt(message: BotMessage, key: str, day: dt.date | None) -> bool:
     """Whether a message is one step's prompt for a session on `day`."""
     heading = t("log.heading", date=show_date(day)) if day else t("log.heading_undated")
-    return message.html == f"{heading}\n\n{t(key)}"
+    return message.html == f"{heading}\n\n{chat(key)}"
 
 
 def send_reminder(fake: FakeTelegram, user: FakeUser, day: dt.date) -> BotMessage:
@@ -87,7 +89,7 @@ def test_an_entry_step_by_step_with_the_introduction_the_first_time(
 
     day = today()
     ask_topic = reply(user, lambda: user.press(t("log.today_button"), ask_date))
-    assert is_prompt(ask_topic, "log.topic_prompt", day)
+    assert is_prompt(ask_topic, "log.topic", day)
     assert ask_topic.button_labels == SKIP_AND_LATER
     [row] = chart(data_dir, user)
     assert fields(row) == (day, None, None, None, None, False)
@@ -95,20 +97,20 @@ def test_an_entry_step_by_step_with_the_introduction_the_first_time(
     assert saved == ConversationPosition("log.topic", {"entry": row.uid})
 
     ask_trust = reply(user, lambda: user.send("Work stress & <my> sister"))
-    assert is_prompt(ask_trust, "log.trust_prompt", day)
+    assert is_prompt(ask_trust, "log.trust", day)
     anchors = "1 = I completely distrust my therapist, 10 = I trust my therapist completely"
-    assert anchors in t("log.trust_prompt")
+    assert anchors in prompt_text("log.trust")
     assert ask_trust.button_labels == [*RATINGS, *SKIP_AND_LATER]
     assert chart(data_dir, user)[0].topic == "Work stress & <my> sister"
 
     ask_safety = reply(user, lambda: user.press("log:trust:7", ask_trust))
-    assert is_prompt(ask_safety, "log.safety_prompt", day)
+    assert is_prompt(ask_safety, "log.safety", day)
     anchors = "1 = I don't feel safe at all, 10 = I feel completely safe with my therapist"
-    assert anchors in t("log.safety_prompt")
+    assert anchors in prompt_text("log.safety")
     assert chart(data_dir, user)[0].trust == 7
 
     ask_role = reply(user, lambda: user.send(" 8 "))
-    assert is_prompt(ask_role, "log.role_prompt", day)
+    assert is_prompt(ask_role, "log.role", day)
     assert chart(data_dir, user)[0].safety == 8
 
     done = reply(user, lambda: user.send("Asked how I was <b>really</b> doing"))
@@ -125,7 +127,7 @@ def test_an_entry_step_by_step_with_the_introduction_the_first_time(
 
     # Another entry for the same day is allowed (two sessions a day happen); no introduction.
     ask_date = reply(user, lambda: user.press("log:another", done))
-    assert ask_date.html == t("log.date_prompt")
+    assert ask_date.html == prompt_text("log.date")
     reply(user, lambda: user.press(t("log.today_button"), ask_date))
     for step in ("topic", "trust", "safety", "role"):
         reply(user, lambda s=step: user.press(f"log:skip:{s}"))
@@ -142,7 +144,7 @@ def test_skipping_every_step_leaves_the_chart_row_empty(
     begin(user)
     open_log(user, first=True)
     ask_topic = reply(user, lambda: user.press("log:skip:date"))
-    assert is_prompt(ask_topic, "log.topic_prompt", None)
+    assert is_prompt(ask_topic, "log.topic", None)
     assert [fields(r) for r in chart(data_dir, user)] == [(None, None, None, None, None, False)]
     for step in ("topic", "trust", "safety"):
         reply(user, lambda s=step: user.press(f"log:skip:{s}"))
@@ -176,18 +178,18 @@ def test_typed_dates_and_the_kind_replies_to_dates_that_do_not_work(
     ]:
         answer, again = news(user, lambda x=text: user.send(x), 2)
         assert answer.html == t(key, date=show_date(shown)), text
-        assert again.html == t("log.date_prompt")
+        assert again.html == prompt_text("log.date")
 
     answer, again = news(user, user.send_sticker, 2)
     assert answer.html == t("common.expect_text")
-    assert again.html == t("log.date_prompt")
+    assert again.html == prompt_text("log.date")
     assert chart(data_dir, user) == []
     assert position(data_dir, user) == ConversationPosition("log.date", {})
 
     # A day and month without a year: the latest such day, so yesterday.
     yesterday = day - dt.timedelta(days=1)
     ask_topic = reply(user, lambda: user.send(f"{yesterday.day}.{yesterday.month}."))
-    assert is_prompt(ask_topic, "log.topic_prompt", yesterday)
+    assert is_prompt(ask_topic, "log.topic", yesterday)
     assert [r.session_date for r in chart(data_dir, user)] == [yesterday]
 
 
@@ -215,7 +217,7 @@ def test_the_yesterday_button_and_today_in_the_persons_time_zone(
 
     offer = reply(user, lambda: user.command("log"))
     assert offer.html == t("log.resume", date=show_date(local - dt.timedelta(days=1)))
-    assert reply(user, lambda: user.press("log:start", offer)).html == t("log.date_prompt")
+    assert reply(user, lambda: user.press("log:start", offer)).html == prompt_text("log.date")
     reply(user, lambda: user.send("today"))
     assert [r.session_date for r in chart(data_dir, user)] == [
         local - dt.timedelta(days=1),
@@ -237,28 +239,29 @@ def test_ratings_take_a_tap_or_a_whole_number_and_nothing_else(
     for text in BAD_RATINGS:
         answer, again = news(user, lambda x=text: user.send(x), 2)
         assert answer.html == t("log.rating_invalid"), text
-        assert is_prompt(again, "log.trust_prompt", day)
+        assert is_prompt(again, "log.trust", day)
     answer, again = news(user, user.send_photo, 2)
     assert answer.html == t("log.rating_invalid")
-    assert is_prompt(again, "log.trust_prompt", day)
+    assert is_prompt(again, "log.trust", day)
     assert fields(chart(data_dir, user)[0]) == (day, None, None, None, None, False)
 
     ask_safety = reply(user, lambda: user.send("10"))
-    assert is_prompt(ask_safety, "log.safety_prompt", day)
+    assert is_prompt(ask_safety, "log.safety", day)
 
-    # A trust button from the earlier prompt is out of date now.
-    callback = user.press("log:trust:3", ask_trust)
+    # The earlier prompt lost its buttons when answered; a forged press is out of date.
+    assert next(m for m in user.messages() if m.message_id == ask_trust.message_id).buttons == []
+    callback = user.press_data("log:trust:3", ask_trust)
     assert user.wait_callback_answer(callback).text == t("errors.stale_button")
     assert fields(chart(data_dir, user)[0]) == (day, None, 10, None, None, False)
 
     for text in BAD_RATINGS:
         answer, _ = news(user, lambda x=text: user.send(x), 2)
         assert answer.html == t("log.rating_invalid"), text
-    ask_role = reply(user, lambda: user.press("log:safety:3", ask_safety))
-    assert is_prompt(ask_role, "log.role_prompt", day)
+    ask_role = reply(user, lambda: user.press("log:safety:3"))
+    assert is_prompt(ask_role, "log.role", day)
     answer, again = news(user, lambda: user.send_document(), 2)
     assert answer.html == t("common.expect_text")
-    assert is_prompt(again, "log.role_prompt", day)
+    assert is_prompt(again, "log.role", day)
     assert fields(chart(data_dir, user)[0]) == (day, None, 10, 3, None, False)
 
 
@@ -287,14 +290,14 @@ def test_not_now_keeps_the_draft_and_log_offers_to_continue_it(
     assert reply(user, lambda: user.send("continue")).html == t("common.expect_buttons")
 
     ask_trust = reply(user, lambda: user.press("log:continue", offer))
-    assert is_prompt(ask_trust, "log.trust_prompt", day)
+    assert is_prompt(ask_trust, "log.trust", day)
     reply(user, lambda: user.press("log:trust:4", ask_trust))
 
     # Leaving by another command keeps it too; the skipped step stays skipped.
     assert reply(user, lambda: user.command("cancel")).html == t("cancel.done")
     offer = reply(user, lambda: user.command("log"))
     ask_safety = reply(user, lambda: user.press("log:continue", offer))
-    assert is_prompt(ask_safety, "log.safety_prompt", day)
+    assert is_prompt(ask_safety, "log.safety", day)
     reply(user, lambda: user.send("6"))
     reply(user, lambda: user.send("Nothing, it felt good"))
     rows = chart(data_dir, user)
@@ -313,7 +316,7 @@ def test_starting_a_new_entry_keeps_a_draft_with_answers_and_drops_an_empty_one(
 
     offer = reply(user, lambda: user.command("log"))
     ask_date = reply(user, lambda: user.press("log:start", offer))
-    assert ask_date.html == t("log.date_prompt")
+    assert ask_date.html == prompt_text("log.date")
     assert [fields(r) for r in chart(data_dir, user)] == [
         (day, "Boundaries", None, None, None, True)
     ]
@@ -343,7 +346,7 @@ def test_an_entry_deleted_meanwhile_starts_a_new_one(
     with_store(data_dir, remove)
     gone, ask_date = news(user, lambda: user.send("A topic"), 2)
     assert gone.html == t("log.gone")
-    assert ask_date.html == t("log.date_prompt")
+    assert ask_date.html == prompt_text("log.date")
     assert chart(data_dir, user) == []
 
 
@@ -359,7 +362,7 @@ def test_a_restart_mid_entry_takes_the_next_message_as_the_answer(
     bot.start().wait_ready()
 
     ask_safety = reply(user, lambda: user.send("6"))
-    assert is_prompt(ask_safety, "log.safety_prompt", day)
+    assert is_prompt(ask_safety, "log.safety", day)
     assert fields(chart(data_dir, user)[0]) == (day, "Family", 6, None, None, False)
     callback = user.press("log:trust:2", ask_trust)
     assert user.wait_callback_answer(callback).text == t("errors.stale_button")
@@ -378,7 +381,7 @@ def test_log_now_from_a_reminder_fills_in_the_date(
     reminder = send_reminder(fake, user, day)
     intro, ask_topic = news(user, lambda: user.press(f"log:new:{day}", reminder), 2)
     assert intro.html == t("log.intro")
-    assert is_prompt(ask_topic, "log.topic_prompt", day)
+    assert is_prompt(ask_topic, "log.topic", day)
     [row] = chart(data_dir, user)
     assert fields(row) == (day, None, None, None, None, False)
     reply(user, lambda: user.press("log:later"))
@@ -386,7 +389,7 @@ def test_log_now_from_a_reminder_fills_in_the_date(
     # The same reminder again continues that entry instead of making a second one.
     again = send_reminder(fake, user, day)
     ask_topic = reply(user, lambda: user.press(f"log:new:{day}", again))
-    assert is_prompt(ask_topic, "log.topic_prompt", day)
+    assert is_prompt(ask_topic, "log.topic", day)
     assert [r.uid for r in chart(data_dir, user)] == [row.uid]
     reply(user, lambda: user.send("Trust"))
     reply(user, lambda: user.press("log:later"))
@@ -397,7 +400,7 @@ def test_log_now_from_a_reminder_fills_in_the_date(
     offer = reply(user, lambda: user.press(f"log:new:{earlier}", other))
     assert offer.html == t("log.resume", date=show_date(day))
     ask_topic = reply(user, lambda: user.press("log:start", offer))
-    assert is_prompt(ask_topic, "log.topic_prompt", earlier)
+    assert is_prompt(ask_topic, "log.topic", earlier)
     assert [fields(r) for r in chart(data_dir, user)] == [
         (earlier, None, None, None, None, False),
         (day, "Trust", None, None, None, True),

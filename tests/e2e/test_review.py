@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from conversations.worksheet.content import escape, items, short_prompt, t
+from conversations.worksheet.content import escape, short_prompt, t
 from conversations.worksheet.dates import show_date
+from conversations.worksheet.words import prompt_text
 from storage import Store
 from tests.botproc import BotProcess
 from tests.e2e.helpers import (
@@ -22,9 +23,10 @@ from tests.e2e.helpers import (
 )
 from tests.fake_telegram import BotMessage, FakeUser
 from tests.fake_telegram.html_parser import utf16_len
+from tests.worksheet import reflect_items
 
 STALE = t("errors.stale_button")
-PROMPTS = {f"reflect.{p['key']}": p["text"] for p in items("reflect.prompts")}
+PROMPTS = {f"reflect.{p['key']}": p["text"] for p in reflect_items()}
 
 
 # The bot's own database ------------------------------------------------------------------------
@@ -246,14 +248,14 @@ def test_after_three_months_ratings_and_choices(
 
     view(user, "finish")
     reply(user, lambda: user.press("review:change:finish.surprise"))
-    said = until(user, lambda: user.send("yes"), lambda m: m.has_button(t("finish.yes")))
+    said = until(user, lambda: user.send("yes"), lambda m: m.has_button(t("common.yes")))
     assert said[0].html == t("common.expect_buttons")
-    assert reply(user, lambda: user.press(t("finish.yes"))).html == t("review.saved")
+    assert reply(user, lambda: user.press(t("common.yes"))).html == t("review.saved")
     assert stored(data_dir, user, "finish.")["finish.surprise"] == "yes"
 
     listed = view(user, "finish")
     shown = "\n".join(m.html or "" for m in listed)
-    assert t("review.rating", value=7) in shown and t("finish.yes") in shown
+    assert t("review.rating", value=7) in shown and t("common.yes") in shown
     assert "review:change:finish.surprise_detail" in buttons(listed)
 
 
@@ -278,7 +280,7 @@ def test_long_answers_fit_in_messages(bot: BotProcess, user: FakeUser, data_dir:
 
 def log_session(user: FakeUser) -> None:
     """/log for the first time: today, a topic, trust 4, safety 6, a therapist role."""
-    until(user, lambda: user.command("log"), lambda m: m.html == t("log.date_prompt"))
+    until(user, lambda: user.command("log"), lambda m: m.html == prompt_text("log.date"))
     for act in (
         lambda: user.press("log:today"),
         lambda: user.send("Work & <sleep>"),
@@ -302,7 +304,7 @@ def test_correct_and_remove_a_session(bot: BotProcess, user: FakeUser, data_dir:
     assert escape("Work & <sleep>") in "\n".join(m.html or "" for m in entry)
 
     prompt = reply(user, lambda: user.press(f"review:fix:{row.uid}:trust"))
-    assert t("log.trust_prompt") in (prompt.html or "")
+    assert prompt_text("log.trust") in (prompt.html or "")
     said = until(user, lambda: user.send("11"), lambda m: m.has_button("10"))
     assert said[0].html == t("log.rating_invalid")
     assert chart(data_dir, user)[0].trust == 4

@@ -11,6 +11,7 @@ import pytest
 
 from conversations.worksheet.content import Html, items, t
 from conversations.worksheet.dates import show_date, show_day, show_when, zone_label
+from conversations.worksheet.words import prompt_text
 from storage.repository import PersonInfo, ScheduleInfo
 from tests.botproc import BotProcess
 from tests.e2e.helpers import BERLIN, begin, news, reply, soon, with_store
@@ -456,7 +457,7 @@ def test_a_one_off_session_brings_its_reminder_and_its_buttons_work(
     intro, ask_topic = news(user, lambda: user.press(t("reminders.log_now"), first), 2)
     assert intro.html == t("log.intro")
     heading = t("log.heading", date=show_date(day))
-    assert ask_topic.html == f"{heading}\n\n{t('log.topic_prompt')}"
+    assert ask_topic.html == f"{heading}\n\n{prompt_text('log.topic')}"
     reply(user, lambda: user.send("Our first session after the break"))
     for step in ("trust", "safety", "role"):
         reply(user, lambda s=step: user.press(f"log:skip:{s}"))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conversations.worksheet.content import items, t
+from conversations.worksheet.content import t
 from storage.crypto import generate_key, write_key_file
 from tests import databases
 from tests.botproc import BotProcess
@@ -18,6 +18,7 @@ from tests.conftest import BotFactory
 from tests.e2e.helpers import begin, news, reply, soon, stored, with_store
 from tests.e2e.test_schedule import REMINDER_WAIT, plan_once, ready_for_reminders, reminders_in
 from tests.fake_telegram import FakeTelegram, FakeUser
+from tests.worksheet import reflect_items
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("TEST_POSTGRES_URL"),
@@ -63,7 +64,7 @@ def wait_for_log(bot: BotProcess, text: str, timeout: float = 60.0) -> None:
 
 def prompt(index: int) -> str:
     """The text of reflection prompt `index` (0-based)."""
-    text: str = items("reflect.prompts")[index]["text"]
+    text: str = reflect_items()[index]["text"]
     return text
 
 
@@ -105,8 +106,8 @@ def test_the_standby_takes_over_a_conversation_and_the_reminders(
     wait_for_log(standby, "This instance is now the active one", timeout=5)
     assert time.monotonic() - killed_at < TAKEOVER + 15
     assert stored(standby.data_dir, user, "reflect.") == {
-        f"reflect.{items('reflect.prompts')[0]['key']}": "Before the crash",
-        f"reflect.{items('reflect.prompts')[1]['key']}": "While nobody was there",
+        f"reflect.{reflect_items()[0]['key']}": "Before the crash",
+        f"reflect.{reflect_items()[1]['key']}": "While nobody was there",
     }
 
     # Ben's reminder comes once, from the standby.

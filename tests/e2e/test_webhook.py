@@ -21,7 +21,7 @@ import pytest
 from conversations.worksheet.content import t
 from tests.botproc import BotProcess
 from tests.conftest import TEST_TOKEN, BotFactory
-from tests.e2e.helpers import begin, news, reply, stored
+from tests.e2e.helpers import begin, news, reply, stored, wait_news
 from tests.fake_telegram import FakeTelegram, FakeUser
 
 SECRET = "hook-Secret_4f9c2a7d1e"
@@ -180,7 +180,7 @@ def test_a_wrong_or_missing_secret_is_refused_and_nothing_is_stored(
     assert stored(data_dir, user) == {}
     # The same update with the right secret is taken: the refusals were about the secret alone.
     assert post_update(hook_bot, update, SECRET) == 200
-    following = user.wait_reply(mark)
+    [following] = wait_news(user, mark)
     assert "reflect:skip:ask.q2" in str(following.buttons)
     assert stored(data_dir, user) == {"reflect.q1": "Forged answer"}
 

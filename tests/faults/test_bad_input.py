@@ -12,14 +12,16 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from conversations.worksheet.content import items, t
+from conversations.worksheet.content import t
 from conversations.worksheet.dates import show_date
+from conversations.worksheet.words import prompt_text
 from tests.botproc import BotProcess
 from tests.e2e.helpers import begin, chart, fields, news, reply, stored, today
 from tests.fake_telegram import BotMessage, FakeTelegram, FakeUser
 from tests.faults.checks import Ledger
+from tests.worksheet import chat, reflect_items
 
-PROMPTS = items("reflect.prompts")
+PROMPTS = reflect_items()
 KEYS = [f"reflect.{item['key']}" for item in PROMPTS]
 BAD_RATINGS = ["0", "11", "-1", "7.5", "seven", "٧", "０", "²", "7" * 5000]
 
@@ -32,7 +34,7 @@ def asks(index: int) -> Callable[[BotMessage], bool]:
 
 def log_prompt(key: str, day: dt.date) -> str:
     """/log's prompt for one step of a session on `day`."""
-    return f"{t('log.heading', date=show_date(day))}\n\n{t(key)}"
+    return f"{t('log.heading', date=show_date(day))}\n\n{chat(key)}"
 
 
 def open_reflect(user: FakeUser) -> None:
@@ -48,7 +50,7 @@ def log_until_trust(user: FakeUser, topic: str) -> dt.date:
     news(user, lambda: user.command("log"), 2)
     day = today()
     reply(user, lambda: user.press(t("log.today_button")))
-    assert reply(user, lambda: user.send(topic)).html == log_prompt("log.trust_prompt", day)
+    assert reply(user, lambda: user.send(topic)).html == log_prompt("log.trust", day)
     return day
 
 
@@ -117,9 +119,9 @@ def test_bad_ratings_are_refused_kindly_and_never_stored(
     for bad in BAD_RATINGS:
         kind_word, again = news(user, lambda b=bad: user.send(b), 2)
         assert kind_word.html == t("log.rating_invalid"), bad[:20]
-        assert again.html == log_prompt("log.trust_prompt", day)
+        assert again.html == log_prompt("log.trust", day)
         assert chart(data_dir, user)[0].trust is None
-    assert reply(user, lambda: user.send("7")).html == log_prompt("log.safety_prompt", day)
+    assert reply(user, lambda: user.send("7")).html == log_prompt("log.safety", day)
     assert chart(data_dir, user)[0].trust == 7
     ledger.session(user, topic, trust=7, session_date=day)
     no_errors(bot)
@@ -143,9 +145,9 @@ def test_bad_dates_are_refused_kindly_and_never_stored(
     for text, expected in cases:
         reason, again = news(user, lambda x=text: user.send(x), 2)
         assert reason.html == expected, text
-        assert again.html == t("log.date_prompt")
+        assert again.html == prompt_text("log.date")
         assert chart(data_dir, user) == []
-    assert reply(user, lambda: user.send("today")).html == log_prompt("log.topic_prompt", today())
+    assert reply(user, lambda: user.send("today")).html == log_prompt("log.topic", today())
     assert [r.session_date for r in chart(data_dir, user)] == [today()]
     no_errors(bot)
 
@@ -205,7 +207,7 @@ def test_the_same_button_twice_within_50_ms_and_the_same_update_twice(
     date_prompt = news(user, lambda: user.command("log"), 2)[-1]
     user.press(t("log.today_button"), date_prompt)
     user.press(t("log.today_button"), date_prompt)
-    user.wait_for(lambda m: m.html == log_prompt("log.topic_prompt", today()))
+    user.wait_for(lambda m: m.html == log_prompt("log.topic", today()))
     fake.wait_idle()
     assert len(chart(data_dir, user)) == 1
 
@@ -215,7 +217,7 @@ def test_the_same_button_twice_within_50_ms_and_the_same_update_twice(
     try:
         mark = user.mark()
         user.send(topic)
-        user.wait_for(lambda m: m.html == log_prompt("log.trust_prompt", today()), after=mark)
+        user.wait_for(lambda m: m.html == log_prompt("log.trust", today()), after=mark)
         # Two more polls: the unconfirmed answer is delivered again each time.
         enough = polls() + 2
         assert fake.world.wait_until(lambda: polls() >= enough or None, 15.0)
@@ -223,7 +225,7 @@ def test_the_same_button_twice_within_50_ms_and_the_same_update_twice(
         fake.withhold_confirmations(False)
     fake.wait_idle()
     prompts = [m for m in user.events(mark) if m.event == "new"]
-    assert [m.html for m in prompts] == [log_prompt("log.trust_prompt", today())]
+    assert [m.html for m in prompts] == [log_prompt("log.trust", today())]
     [row] = chart(data_dir, user)
     assert row.topic == topic
     ledger.session(user, topic, session_date=today())

@@ -13,17 +13,18 @@ from pathlib import Path
 
 import pytest
 
-from conversations.worksheet.content import items, t
+from conversations.worksheet.content import t
 from storage.repository import ConversationPosition
 from tests.conftest import BotFactory
 from tests.e2e.helpers import begin, news, stored, with_store
 from tests.fake_telegram import BotMessage, FakeUser
 from tests.faults.checks import Ledger
 from tests.faults.dbfaults import COMMAND, DatabaseFault, hold_write_lock
+from tests.worksheet import reflect_items
 
 pytestmark = pytest.mark.sqlite
 
-PROMPTS = items("reflect.prompts")
+PROMPTS = reflect_items()
 # The bot waits up to its busy timeout (10 s) for the lock, so this is generous.
 WAIT = 40.0
 

@@ -11,8 +11,8 @@ import itertools
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
-from conversations.sections import reflect
 from conversations.worksheet.content import t
+from tests import worksheet as reflect
 from tests.botproc import BotProcess
 from tests.e2e.helpers import news, today, until
 from tests.e2e.test_interleaving import log_confirmation, log_prompt
@@ -42,10 +42,10 @@ def log_entry(user: FakeUser, ledger: Ledger) -> None:
     topic, role = ledger.canary(user), ledger.canary(user)
     news(user, lambda: user.command("log"), 2)
     steps = [
-        ("today", "log.topic_prompt"),
-        (topic, "log.trust_prompt"),
-        (str(TRUST), "log.safety_prompt"),
-        (str(SAFETY), "log.role_prompt"),
+        ("today", "log.topic"),
+        (topic, "log.trust"),
+        (str(TRUST), "log.safety"),
+        (str(SAFETY), "log.role"),
     ]
     for typed, prompt in steps:
         until(

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from conversations.sections import reflect
 from conversations.worksheet.content import t
+from tests import worksheet as reflect
 from tests.botproc import BotProcess
 from tests.e2e.helpers import new_messages, stored
 from tests.fake_telegram import FakeTelegram, FakeUser

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from conversations.sections import reflect
+from tests import worksheet as reflect
 from tests.e2e.helpers import begin
 from tests.fake_telegram import BotMessage, FakeUser
 from tests.faults.checks import Ledger

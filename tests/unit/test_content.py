@@ -8,8 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from conversations.worksheet import content
+from conversations.engines.pages import Pages
+from conversations.engines.prompts import Prompts
+from conversations.engines.toggles import Toggles
+from conversations.worksheet import content, words
 from conversations.worksheet.content import all_keys, items, t
+from conversations.worksheet.current import worksheet
+from conversations.worksheet.model import SectionKind
 
 ROOT = Path(__file__).resolve().parents[2]
 CODE = [p for d in ("bot", "conversations") for p in (ROOT / d).rglob("*.py")]
@@ -70,8 +75,30 @@ def test_every_key_the_code_looks_up_has_its_text() -> None:
     assert missing == []
 
 
+def _worksheet_keys() -> set[str]:
+    """The words the worksheet's sections read by convention: their items' words, the words
+    their engine looks up by name, and their menu and command words."""
+    engines = {
+        SectionKind.PAGES: (*Pages.WORDS, *Pages.TIP_WORDS),
+        SectionKind.TOGGLES: Toggles.WORDS,
+        SectionKind.PROMPTS: (*Prompts.WORDS, *Prompts.OFFER_WORDS),
+        SectionKind.CHART: (),
+    }
+    keys = {"worksheet.title", "worksheet.objective"}
+    shared = [f"common.pages.{n}" for n in (*Pages.WORDS, *Pages.TIP_WORDS)]
+    shared += [f"common.prompts.{n}" for n in Prompts.WORDS]
+    keys.update(shared)
+    for section in worksheet():
+        keys.update(f"{section.id}.{name}" for name in engines[section.kind])
+        keys.update({f"menu.{section.id}", f"commands.{section.command}"})
+        keys.add(f"help.commands.{section.command}")
+        for item in section.items:
+            keys.update(f"{item.words}.{field}" for field in words.of(item))
+    return keys
+
+
 def test_every_text_is_used_by_the_code() -> None:
-    literals = _literals()
+    literals = _literals() | _worksheet_keys()
     templates = _templates()
     unused = sorted(
         key
@@ -95,9 +122,13 @@ def test_every_text_is_valid_and_phone_sized(key: str) -> None:
 
 
 def test_placeholders_are_escaped() -> None:
-    text = t("reflect.progress", number="<b>&")
+    text = t("reflect.progress", number="<b>&", total=8)
     assert "&lt;b&gt;&amp;" in text and "<b>&" not in text
 
 
-def test_lists_are_lists() -> None:
-    assert len(items("reflect.prompts")) == 10
+def test_a_table_of_items_reads_as_a_list_in_order() -> None:
+    assert [item["title"] for item in items("tips.items")][:2] == [
+        "Openly Communicate",
+        "Establish Boundaries",
+    ]
+    assert len(items("checklist.followup")) == 2

@@ -1,4 +1,5 @@
-"""The export's files, parsed back: JSON as given, CSV neutralised, the PDF's text extractable."""
+"""The export's files, parsed back: JSON as given, CSV neutralised, the PDF's text extractable
+and laid out from the worksheet's model and its words."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ import pytest
 from pypdf import PdfReader
 
 from conversations.files.exports import (
-    COLUMNS,
     REPLACEMENT,
     TICKED,
     UNTICKED,
@@ -23,15 +23,17 @@ from conversations.files.exports import (
     build_pdf,
     chart_points,
     chart_rows,
+    columns,
     fallback_fonts,
-    lead,
     neutralise,
-    numbers,
+    paragraphs,
     plain,
-    prompt,
-    scale,
 )
-from conversations.worksheet.content import items, short_prompt, t
+from conversations.worksheet import content, words
+from conversations.worksheet.content import t
+from conversations.worksheet.current import worksheet
+from conversations.worksheet.loader import load
+from conversations.worksheet.model import Prompt, Section, SectionKind
 
 TODAY = dt.date(2026, 3, 2)
 CYRILLIC = "Доверие — это когда меня слышат"
@@ -39,6 +41,10 @@ GREEK = "Εμπιστοσύνη σημαίνει ασφάλεια"
 ARABIC = "الثقة تعني الأمان"
 CHINESE = "安全感"
 EMOJI = "💛🌱👍🏽👩‍👧"
+SHEET = worksheet()
+CHECKLIST, TIPS = SHEET.section("checklist"), SHEET.section("tips")
+REFLECT, FINISH = SHEET.section("reflect"), SHEET.section("finish")
+SURPRISE, DETAIL = FINISH.prompts()[1], FINISH.prompts()[2]
 
 
 def answer(key: str, text: str | None) -> dict[str, Any]:
@@ -74,9 +80,31 @@ def squash(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+FOOTER = re.compile(r"\s*Page \d+ of \d+\s*$")
+
+
+def page_texts(content: bytes) -> list[str]:
+    """Each page's text without its footer, line breaks kept."""
+    pages = PdfReader(io.BytesIO(content)).pages
+    return [FOOTER.sub("", page.extract_text()).strip() for page in pages]
+
+
 def pdf_text(content: bytes) -> str:
     """The whole text of a PDF, white space squashed."""
     return squash(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages))
+
+
+def pdf(data: dict[str, Any], **options: Any) -> bytes:
+    return build_pdf(data, chart_png=None, today=TODAY, fallbacks=[], **options)
+
+
+def title(item_id: str, section: Section = CHECKLIST) -> str:
+    return plain(str(words.of(section.item(item_id))["title"]))
+
+
+def line(prompt: Prompt, text: str | None = None) -> str:
+    """A question as the PDF prints it: its label, then its words."""
+    return squash(f"{prompt.item.label}. {plain(text or words.question(prompt))}")
 
 
 DATA: dict[str, Any] = {
@@ -100,6 +128,7 @@ DATA: dict[str, Any] = {
         session(None, "no date given", 5, 5, None),
     ],
 }
+EMPTY: dict[str, Any] = {"answers": [], "sessions": []}
 
 
 # JSON --------------------------------------------------------------------------------------
@@ -124,12 +153,19 @@ def test_other_cells_stay_as_they_are(cell: str) -> None:
     assert neutralise(cell) == cell
 
 
+def test_the_csv_columns_are_the_charts_items_in_order() -> None:
+    chart = SHEET.chart
+    assert chart is not None
+    assert [item.id for item in chart.items] == ["date", "topic", "trust", "safety", "role"]
+    assert columns() == [plain(t(f"export.columns.{item.id}")) for item in chart.items]
+
+
 def test_csv_holds_the_completed_chart_oldest_first_neutralised() -> None:
     raw = build_csv(DATA["sessions"])
     assert raw.startswith(b"\xef\xbb\xbf")  # a BOM, so spreadsheet apps read UTF-8
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
     assert rows == [
-        [plain(t(key)) for key in COLUMNS],
+        columns(),
         ["2026-01-05", "'=cmd|' /C calc'!A0", "3", "", "'@SUM(1+1)"],
         ["2026-02-20", "Work & <family>", "6", "7", "Ask about the week"],
         ["", "no date given", "5", "5", ""],
@@ -138,7 +174,7 @@ def test_csv_holds_the_completed_chart_oldest_first_neutralised() -> None:
 
 def test_a_chart_without_sessions_is_just_its_headings() -> None:
     rows = list(csv.reader(io.StringIO(build_csv([]).decode("utf-8-sig"))))
-    assert rows == [[plain(t(key)) for key in COLUMNS]]
+    assert rows == [columns()]
 
 
 # What goes into the PDF ----------------------------------------------------------------------
@@ -153,43 +189,116 @@ def test_chart_rows_and_points_leave_out_drafts_undated_and_unscored_rows() -> N
     ]
 
 
-def test_words_from_the_content() -> None:
-    assert lead("reflect.intro").startswith("This worksheet will help you explore")
-    assert lead("checklist.intro").startswith("If you are holding back in therapy sessions")
-    assert lead("log.intro").startswith("Use the following chart over the next three months")
-    assert prompt("finish.trust_prompt").startswith("After completing this activity, do you")
-    assert scale("finish.helpful_prompt").startswith("1 = not at all helpful")
-    assert numbers("1, 4,x,") == {1, 4}
-    assert numbers(None) == set()
+def test_content_words_as_plain_text() -> None:
+    assert (
+        plain("<b>Are you</b> holding back? &lt;3 &amp; more") == "Are you holding back? <3 & more"
+    )
+    assert paragraphs("checklist.followup")[-1].startswith("Be open with your therapist")
+    assert paragraphs("no.such.key") == []
+
+
+@pytest.mark.parametrize(
+    ("stored", "shown"),
+    [
+        ({}, True),  # never answered: printed to fill in by hand, as on paper
+        ({SURPRISE.key: None}, True),  # skipped: the same
+        ({SURPRISE.key: "yes"}, True),
+        ({SURPRISE.key: "no"}, False),
+        ({SURPRISE.key: "no", DETAIL.key: "written before"}, True),  # an answer is never hidden
+    ],
+)
+def test_if_so_describe_is_printed_only_when_it_applies(
+    stored: dict[str, str | None], shown: bool
+) -> None:
+    assert (DETAIL in FINISH.on_paper(stored)) is shown
+    data = {"answers": [answer(k, v) for k, v in stored.items()], "sessions": []}
+    text = pdf_text(pdf(data))
+    assert (line(DETAIL, words.field(DETAIL.item, "text")) in text) is shown
+    assert line(SURPRISE) in text
 
 
 # The PDF -----------------------------------------------------------------------------------
 
 
 def test_the_pdf_has_the_prompts_and_the_answers_as_text() -> None:
-    text = pdf_text(build_pdf(DATA, chart_png=None, today=TODAY, fallbacks=[]))
-    assert plain(t("export.pdf.title")) in text
+    text = pdf_text(pdf(DATA))
+    assert plain(t("worksheet.title")) in text
     assert "Sessions from Mon 5 Jan 2026 to Fri 20 Feb 2026" in text
     assert "Exported on Mon 2 Mar 2026" in text
-    for item in items("reflect.prompts"):
-        assert squash(short_prompt(item["text"], limit=2000)) in text
     assert CYRILLIC in text and GREEK in text
     # Arabic is drawn right to left; its letters come out in either order, never lost.
     assert ARABIC in text or ARABIC[::-1] in text
-    statements = items("checklist.statements")
-    assert f"{TICKED} {statements[1]['title']}" in text
-    assert f"{TICKED} {statements[7]['title']}" in text
-    assert f"{UNTICKED} {statements[0]['title']}" in text
-    assert f"{TICKED} {items('tips.list')[2]['title']}" in text
-    assert f"{UNTICKED} {items('tips.list')[0]['title']}" in text
+    assert f"{TICKED} {title('2')}" in text
+    assert f"{TICKED} {title('8')}" in text
+    assert f"{UNTICKED} {title('1')}" in text
+    assert f"{TICKED} {title('3', TIPS)}" in text
+    assert f"{UNTICKED} {title('1', TIPS)}" in text
     assert "Work & <family>" in text and "=cmd|' /C calc'!A0" in text
     assert "How much the numbers moved" in text
     assert plain(t("export.pdf.rating", value=9)) in text
     assert re.search(r"Page 1 of [2-9]", text)
 
 
+def test_every_question_and_scale_comes_from_its_own_words_with_its_label() -> None:
+    text = pdf_text(pdf(DATA))
+    for section in SHEET.of_kind(SectionKind.PROMPTS):
+        for prompt in section.on_paper({a["key"]: a["text"] for a in DATA["answers"]}):
+            # "If so, describe." follows its own Yes / No, so it reads as the worksheet has it.
+            own = words.field(prompt.item, "text") if prompt.item.shown_if else None
+            assert line(prompt, own) in text, prompt.key
+            scale = words.field(prompt.item, "scale")
+            if scale:
+                assert squash(plain(scale)) in text
+    # Nothing of the chat's HTML or its own words around the questions.
+    assert "<b>" not in text and "<i>" not in text and "&amp;" not in text
+    assert squash(plain(words.part_heading(REFLECT.prompts()[5]) or "-")) not in text
+    assert squash(plain(t("reflect.progress", number=1, total=8))) not in text
+
+
+def test_the_objective_is_under_the_title() -> None:
+    text = pdf_text(pdf(EMPTY))
+    objective = squash(plain(t("worksheet.objective")))
+    assert objective in text
+    assert text.index(plain(t("worksheet.title"))) < text.index(objective)
+    assert text.index(objective) < text.index(squash(title("1")))
+
+
+def drawn(text: str) -> str:
+    """Content words as the PDF draws them: an emoji DejaVu lacks left out, white space squashed."""
+    return squash("".join(char for char in plain(text) if ord(char) <= 0xFFFF))
+
+
+def test_the_follow_up_advice_follows_the_ticked_checklist() -> None:
+    text = pdf_text(pdf({"answers": [answer("checklist.selected", "2,8")], "sessions": []}))
+    advice = " ".join(drawn(p) for p in paragraphs("checklist.followup"))
+    last_statement = drawn(words.field(CHECKLIST.items[-1], "text") or "")
+    assert f"{last_statement} {advice} " in text
+    assert text.index(advice) < text.index(title("1", TIPS))
+    assert REPLACEMENT not in text  # the chat's emoji is left out, not shown as a box
+
+
+def test_the_follow_up_is_on_a_blank_worksheet_but_not_once_none_applied() -> None:
+    advice = squash(paragraphs("checklist.followup")[-1])
+    assert advice in pdf_text(pdf(EMPTY))
+    none_applied = {
+        "answers": [answer("checklist.selected", ""), answer("checklist.done", "1")],
+        "sessions": [],
+    }
+    assert advice not in pdf_text(pdf(none_applied))
+    assert advice not in pdf_text(pdf({**none_applied, "answers": none_applied["answers"][:1]}))
+
+
+def test_every_tip_is_there_with_its_text_and_example_and_the_closing() -> None:
+    text = pdf_text(pdf(EMPTY))
+    for item in TIPS.items:
+        block = [title(item.id, TIPS), words.field(item, "text"), words.field(item, "example")]
+        assert squash(" ".join(plain(str(part)) for part in block)) in text, item.id
+    for paragraph in paragraphs("tips.closing"):
+        assert squash(paragraph) in text
+
+
 def test_without_a_font_for_them_chinese_and_emoji_show_as_boxes_with_a_note() -> None:
-    text = pdf_text(build_pdf(DATA, chart_png=None, today=TODAY, fallbacks=[]))
+    text = pdf_text(pdf(DATA))
     # Three boxes for the Chinese, one per emoji (the skin tone adds none).
     found = re.search(f"({REPLACEMENT}+) and (.*?) too", text)
     assert found is not None and found.group(1) == REPLACEMENT * 3
@@ -199,7 +308,7 @@ def test_without_a_font_for_them_chinese_and_emoji_show_as_boxes_with_a_note() -
 
 def test_the_note_is_left_out_when_every_character_can_be_drawn() -> None:
     data = {"answers": [answer("reflect.q1", CYRILLIC)], "sessions": []}
-    text = pdf_text(build_pdf(data, chart_png=None, today=TODAY, fallbacks=[]))
+    text = pdf_text(pdf(data))
     assert squash(plain(t("export.pdf.missing"))) not in text
     assert "Exported on Mon 2 Mar 2026" in text and "Sessions from" not in text
 
@@ -218,15 +327,17 @@ def test_a_broken_fallback_font_is_skipped(tmp_path: Path) -> None:
 
 
 def test_unanswered_prompts_leave_room_and_no_text() -> None:
-    empty = {"answers": [], "sessions": []}
-    content = build_pdf(empty, chart_png=None, today=TODAY, fallbacks=[])
+    content = pdf(EMPTY)
     text = pdf_text(content)
     assert squash(plain(t("export.pdf.no_sessions"))) in text
     assert plain(t("export.pdf.trend")) not in text
     assert TICKED not in text
+    # The questions of sections never opened are there all the same.
+    for section in SHEET.of_kind(SectionKind.PROMPTS):
+        for prompt in section.prompts():
+            assert squash(plain(words.field(prompt.item, "text") or "")) in text
     # Blank lines are drawn, not typed: many more line segments than in a filled-in copy.
-    filled = build_pdf(DATA, chart_png=None, today=TODAY, fallbacks=[])
-    assert _rules(content) > _rules(filled)
+    assert _rules(content) > _rules(pdf(DATA))
 
 
 def _rules(content: bytes) -> int:
@@ -253,5 +364,131 @@ def test_awkward_text_never_breaks_the_pdf() -> None:
         "answers": [answer("reflect.q1", awkward), answer("finish.trust", "")],
         "sessions": [session("2026-01-01", awkward, 1, 10, awkward)],
     }
-    text = pdf_text(build_pdf(data, chart_png=None, today=TODAY, fallbacks=[]))
+    text = pdf_text(pdf(data))
     assert "tab here" in text and "new line" in text
+
+
+# The layout ----------------------------------------------------------------------------------
+
+WRITTEN = "Something I wrote down."
+
+
+def answered(lines: int) -> dict[str, Any]:
+    """Every question answered in a line, the last reflection in `1 + lines` lines: each line
+    more moves what follows it one line further down, across the foot of a page."""
+    texts: dict[str, str] = {}
+    for section in SHEET.of_kind(SectionKind.PROMPTS):
+        for prompt in section.prompts():
+            texts[prompt.key] = WRITTEN
+    texts.update({SURPRISE.key: "yes", "finish.helpful": "7"})
+    texts["reflect.q8"] = "\n".join([WRITTEN] * (1 + lines))
+    texts.update({"checklist.selected": "1,3", "checklist.done": "1", "tips.marked": "2"})
+    return {
+        "answers": [answer(key, text) for key, text in texts.items()],
+        "sessions": [session(f"2026-01-{d:02d}", "Work", 5, 6, "Listen") for d in range(1, 5)],
+    }
+
+
+def headings() -> list[str]:
+    """Headings of sections and items, and the statements' and tips' titles."""
+    found = [
+        plain(str(content.lookup(f"export.sections.{s.id}.heading")))
+        for s in SHEET
+        if isinstance(content.lookup(f"export.sections.{s.id}.heading"), str)
+    ]
+    for section in SHEET:
+        if section.kind is not SectionKind.CHART:
+            found += [plain(words.field(i, "title") or "") for i in section.items]
+    return [squash(text) for text in found if text]
+
+
+def questions() -> list[str]:
+    """Every question as the PDF prints it."""
+    return [
+        line(p, words.field(p.item, "text") if p.item.shown_if else None)
+        for section in SHEET.of_kind(SectionKind.PROMPTS)
+        for p in section.prompts()
+    ]
+
+
+# Four lines at a time, across a page's height: the end spills over onto a new page by one to
+# four lines in one of them, and every heading comes near the foot of a page in some.
+@pytest.mark.parametrize("lines", range(0, 52, 4))
+def test_no_heading_or_question_is_left_at_the_foot_of_a_page_nor_a_near_empty_last_page(
+    lines: int,
+) -> None:
+    pages = page_texts(pdf(answered(lines)))
+    assert len(pages) > 1
+    stranded = headings() + questions()
+    for number, page in enumerate(pages[:-1], start=1):
+        body = squash(page)
+        assert not any(body.endswith(text) for text in stranded), (number, body[-120:])
+        assert not re.search(r"(^|\s)\d+[a-z]?\.$", body), (number, body[-60:])  # a lone "3."
+    # Each question on one page, and the last page more than a few lines.
+    for question in questions():
+        assert any(question in squash(page) for page in pages), question
+    assert len(pages[-1].splitlines()) > 4, pages[-1]
+
+
+# Another worksheet of the same format ---------------------------------------------------------
+
+OTHER = """
+[worksheet]
+id = "other"
+
+[[sections]]
+id = "finish"
+kind = "prompts"
+done = "answered"
+items = [
+    { id = "helpful", kind = "rating", label = "A" },
+    { id = "surprise", kind = "yes_no", label = "B" },
+    { id = "surprise_detail", kind = "text", label = "C", shown_if = { item = "surprise", \
+equals = "yes" } },
+]
+
+[[sections]]
+id = "checklist"
+kind = "toggles"
+done = "chosen"
+items = [{ id = "3", kind = "toggle" }, { id = "5", kind = "toggle" }]
+
+[[sections]]
+id = "log"
+kind = "chart"
+items = [
+    { id = "date", kind = "date" },
+    { id = "topic", kind = "text" },
+    { id = "trust", kind = "rating" },
+    { id = "safety", kind = "rating" },
+    { id = "role", kind = "text" },
+]
+"""
+
+
+def test_another_worksheet_file_exports_by_its_own_structure(tmp_path: Path) -> None:
+    path = tmp_path / "other.toml"
+    path.write_text(OTHER, encoding="utf-8")
+    sheet = load(path, content.lookup)
+    data = {
+        "answers": [answer("finish.surprise", "no"), answer("checklist.selected", "5")],
+        "sessions": [session("2026-01-05", "A chart row", 4, 9, None)],
+    }
+    text = pdf_text(pdf(data, sheet=sheet))
+    finish = sheet.section("finish")
+    helpful, surprise, detail = finish.prompts()
+    # Its order, its labels, its statements; what it leaves out is not there.
+    assert text.index(line(helpful)) < text.index(line(surprise)) < text.index(title("3"))
+    assert (
+        line(detail) not in text
+        and squash(plain(words.field(detail.item, "text") or "")) not in text
+    )
+    assert f"{UNTICKED} {title('3')}" in text and f"{TICKED} {title('5')}" in text
+    assert (
+        title("1") not in text
+        and squash(plain(str(words.field(REFLECT.items[0], "text")))) not in text
+    )
+    assert squash(words.field(TIPS.items[0], "example") or "") not in text
+    # The chart comes last here, after the statements.
+    assert text.index(title("5")) < text.index(plain(t("export.sections.log.heading")))
+    assert "A chart row" in text and "Mon 5 Jan 2026" in text

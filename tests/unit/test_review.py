@@ -9,17 +9,16 @@ import pytest
 from conversations.kit.steps import data
 from conversations.sections.review import (
     FIELDS,
-    finish_questions,
-    numbers,
+    Question,
     pack,
     question,
-    reflect_questions,
+    questions,
     session_target,
-    short_prompt,
     split_text,
     utf16,
 )
-from conversations.worksheet.content import escape, items, t
+from conversations.worksheet.content import escape, short_prompt, t
+from conversations.worksheet.current import worksheet
 
 UID = "0123456789abcdef0123456789abcdef"
 
@@ -35,11 +34,16 @@ def test_short_prompt_is_the_question_without_html_heading_or_notes() -> None:
     assert len(long) <= 200 and long.endswith("word…")
 
 
+def all_questions(section: str) -> list[Question]:
+    return [q for p in worksheet().section(section).prompts() if (q := question(p.key))]
+
+
 def test_every_question_has_a_short_prompt_and_a_number() -> None:
-    reflections = reflect_questions()
-    assert [q.key for q in reflections] == [f"reflect.{p['key']}" for p in items("reflect.prompts")]
+    reflections = all_questions("reflect")
+    assert [q.key for q in reflections] == [p.key for p in worksheet().section("reflect").prompts()]
     assert [q.number for q in reflections][5:8] == ["6.1", "6.2", "6.3"]
-    finish = finish_questions()
+    finish = all_questions("finish")
+    assert [q.number for q in questions("finish", {})] == ["1", "2a", "3"]
     assert [q.key for q in finish] == [
         "finish.trust",
         "finish.surprise",
@@ -84,12 +88,6 @@ def test_pack_joins_blocks_within_the_limit_with_their_buttons() -> None:
     assert html.unescape(messages[0][0]).startswith("block 0")
 
 
-def test_stored_selections() -> None:
-    assert numbers("1,4") == [1, 4]
-    assert numbers("4, 1,x,,4") == [1, 4]
-    assert numbers("") == numbers(None) == []
-
-
 def test_session_targets() -> None:
     assert session_target(f"s.{UID}") == (UID, None)
     assert session_target(f"s.{UID}.trust") == (UID, "trust")
@@ -104,6 +102,6 @@ def test_the_longest_callback_data_fits() -> None:
         assert data("review", "set", f"s.{UID}.{longest_field}", value)
     assert data("review", "fix", UID, longest_field)
     assert data("review", "skip", f"s.{UID}.{longest_field}")
-    longest_key = max((q.key for q in reflect_questions() + finish_questions()), key=len)
+    longest_key = max((q.key for q in all_questions("reflect") + all_questions("finish")), key=len)
     assert data("review", "change", longest_key)
     assert t("review.not_answered")
