@@ -262,10 +262,10 @@ async def group_units(n: int, concurrent: int = 50) -> tuple[float, float, float
                         (pid, key, sealed, i, now),
                     ),
                     (
-                        "INSERT INTO conversation_state (person_id, name, state, data, "
+                        "INSERT INTO place (person_id, section, state, data, "
                         "updated_at) VALUES (?, 'reflect', ?, NULL, ?) "
-                        "ON CONFLICT (person_id, name) DO UPDATE SET state = excluded.state, "
-                        "updated_at = excluded.updated_at",
+                        "ON CONFLICT (person_id) DO UPDATE SET section = excluded.section, "
+                        "state = excluded.state, updated_at = excluded.updated_at",
                         (pid, f"reflect.ask.q{i % 10 + 1}", now),
                     ),
                 ]

@@ -26,8 +26,8 @@ from storage.crypto import decode_key, session_binding
 from storage.models import (
     AuditEvent,
     AuditKind,
-    ConversationState,
     Person,
+    Place,
     Schedule,
     ScheduleKind,
     SessionEntry,
@@ -208,11 +208,11 @@ def open_places(engine: Engine, person_ids: list[int], share: float) -> int:
     chosen = person_ids[: int(len(person_ids) * share)]
     _insert(
         engine,
-        ConversationState.__table__,
+        Place.__table__,
         (
             {
                 "person_id": pid,
-                "name": "reflect",
+                "section": "reflect",
                 "state": "reflect.ask.q3",
                 "data": None,
                 "updated_at": now,

@@ -6,7 +6,6 @@ import logging
 import re
 import traceback
 import warnings
-from collections.abc import Callable, Coroutine
 from typing import Any
 
 from sqlalchemy.exc import OperationalError
@@ -27,10 +26,9 @@ from telegram.ext import (
 from telegram.request import BaseRequest, HTTPXRequest
 from telegram.warnings import PTBUserWarning
 
-from bot import places, reminders
+from bot import reminders
 from bot.context import BotContext, BotData
 from bot.pacing import Pacer
-from bot.persistence import StorePersistence
 from bot.processor import PerChatUpdateProcessor
 from bot.settings import Settings
 from bot.updates import HeldOffsetRequest, InFlight
@@ -99,32 +97,25 @@ def _leaves_sections(update: Update) -> bool:
     return query is not None and bool(SECTION_ENTRY_BUTTONS.match(query.data or ""))
 
 
-def section_switch(
-    conversations: list[ConversationHandler[Any]],
-) -> Callable[[Update, BotContext], Coroutine[Any, Any, None]]:
-    """A handler that ends every section the person is in before a command or menu button.
+async def section_switch(update: Update, context: BotContext) -> None:
+    """Before a command or a button that opens a section, leaves the place the person is in.
 
-    Without it, a section earlier in the handler order would take the command and stop the
-    update, and a section later in the order would stay open and take the next message.
+    A person has one place; the section it names would otherwise take the command and stop the
+    update, or stay open and take the next message. Leaving is one write, and the visit's place
+    is cleared for the handlers that follow.
     """
-
-    async def leave(update: Update, context: BotContext) -> None:
-        chat, user = update.effective_chat, update.effective_user
-        if chat is None or user is None or not _leaves_sections(update):
-            return
-        key = (chat.id, user.id)
-        left = places.open_in(conversations, key)
-        if not left:
-            return
-        try:
-            async with context.store.unit(user.id) as unit:
-                for conversation in left:
-                    await unit.set_state(str(conversation.name), None)
-        except PersonMissing:
-            pass
-        context.left_sections.extend(places.end(left, key))
-
-    return leave
+    visit = context.visit
+    user = update.effective_user
+    if visit is None or visit.place is None or user is None or not _leaves_sections(update):
+        return
+    left = visit.place.section
+    try:
+        async with context.store.unit(user.id, visit=visit) as unit:
+            await unit.set_state(left, None)
+    except PersonMissing:
+        pass
+    visit.place = None
+    context.left_sections.append(left)
 
 
 async def on_error(update: object, context: BotContext) -> None:
@@ -134,12 +125,8 @@ async def on_error(update: object, context: BotContext) -> None:
     # Where, but not the exception's message: messages can quote what a person typed.
     where = "".join(traceback.format_tb(error.__traceback__)) if error is not None else ""
     logger.error("Error while handling update %s: %s\n%s", update_id, type(error).__name__, where)
-    user = update.effective_user if isinstance(update, Update) else None
-    if user is not None and update_id is not None:
-        try:
-            await places.back_to_stored_places(context.application, context.store, user.id)
-        except Exception as resync_error:
-            logger.warning("Could not restore stored places: %s", type(resync_error).__name__)
+    # Nothing to put back: every update reads the person's place from the store (bot/places.py),
+    # so a failure after a saved answer leaves the next message for the prompt after it.
     if not isinstance(update, Update):
         return
     if update.effective_chat is not None and not isinstance(error, Forbidden):
@@ -187,11 +174,10 @@ def build_application(
         .token(settings.telegram_bot_token.get_secret_value())
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=None))
         .context_types(context_types)
-        .persistence(StorePersistence(store))
         .concurrent_updates(
             PerChatUpdateProcessor(
                 settings.max_concurrent_updates,
-                already_handled=store.update_processed,
+                visit=store.visit,
                 finished=in_flight.finished,
             )
         )
@@ -217,7 +203,7 @@ def build_application(
     add_all(application, GUARD_GROUP, start.guards())
     add_all(application, GATE_GROUP, start.gate())
     conversations = sections()
-    application.add_handler(TypeHandler(Update, section_switch(conversations)), group=SWITCH_GROUP)
+    application.add_handler(TypeHandler(Update, section_switch), group=SWITCH_GROUP)
     for offset, conversation in enumerate(conversations):
         application.add_handler(conversation, group=FIRST_SECTION_GROUP + offset)
     add_all(application, LAST_GROUP, [*reminder_buttons(), *start.handlers()])

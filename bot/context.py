@@ -7,9 +7,10 @@ from typing import Any
 
 from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
-from bot import places
 from bot.settings import Settings
+from bot.visit import current_visit
 from storage import Store
+from storage.repository import Visit
 
 JOB_PREFIX = "reminder"
 
@@ -62,7 +63,11 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], B
         forget_jobs(self.job_queue, schedule_ids)
 
     def forget_person(self, chat_id: int, user_id: int) -> None:
-        """Ends the person's sections in memory and drops whatever PTB keeps for their chat."""
-        places.end_sections(self.application, (chat_id, user_id))
+        """Drops whatever PTB keeps for the person's chat (their place went with their rows)."""
         self.application.drop_chat_data(chat_id)
         self.application.drop_user_data(user_id)
+
+    @property
+    def visit(self) -> Visit | None:
+        """The update's visit: the person, their place, read once before any handler."""
+        return current_visit()

@@ -1,63 +1,36 @@
-"""Where a person is in the sections, as PTB holds it in memory (the store holds it on disk).
+"""Where a person is: one place per person, read with the visit, written with each answer.
 
-PTB has no public way to end another handler's conversation or to set its state from outside;
-these functions are the one place that reaches into ConversationHandler's private state, kept
-equal to the state stored with each answer.
+The store holds a person's one place (section, state, small data); every update's visit reads
+it. `PlaceHandler` is the one small subclass that reaches into PTB's ConversationHandler: PTB
+keeps each conversation's state in a private dict and has no public way to set it from outside,
+so before PTB looks at an update the handler sets its state for the person from the visit's
+place (the section's state if the place is in this section, none otherwise). PTB's own memory
+is never trusted across updates, so a restart, a failed send after a saved answer, another
+process of an active/standby pair, or a switch to another section all read the same place.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
-from telegram.ext import Application, ConversationHandler
+from telegram import Update
+from telegram.ext import ConversationHandler
 
-from storage import Store
-
-
-def open_in(
-    conversations: Iterable[ConversationHandler[Any]], key: tuple[int, int]
-) -> list[ConversationHandler[Any]]:
-    """The conversations a person (chat, user) is in."""
-    return [c for c in conversations if key in getattr(c, "_conversations", {})]
+from bot.visit import current_visit
 
 
-def end(conversations: list[ConversationHandler[Any]], key: tuple[int, int]) -> list[str]:
-    """Ends these conversations for a person; their names."""
-    for conversation in conversations:
-        conversation._update_state(ConversationHandler.END, key)
-    return [str(c.name) for c in conversations]
+class PlaceHandler(ConversationHandler[Any]):
+    """A section's conversation whose state comes from the person's stored place."""
 
-
-def end_sections(
-    application: Application[Any, Any, Any, Any, Any, Any], key: tuple[int, int]
-) -> list[str]:
-    """Ends in memory every section a person is in (their stored places are the caller's)."""
-    conversations = (
-        handler
-        for group in application.handlers.values()
-        for handler in group
-        if isinstance(handler, ConversationHandler)
-    )
-    return end(open_in(conversations, key), key)
-
-
-async def back_to_stored_places(
-    application: Application[Any, Any, Any, Any, Any, Any], store: Store, user_id: int
-) -> None:
-    """Puts a person's sections back where their stored places say.
-
-    A handler that saved an answer (with the place after it) and then failed, say while sending
-    the next prompt, never returns its new state to PTB; without this, the next answer would be
-    taken as the answer to the question before and overwrite it.
-    """
-    key = (user_id, user_id)
-    for group in application.handlers.values():
-        for conversation in group:
-            if isinstance(conversation, ConversationHandler):
-                place = await store.position(user_id, str(conversation.name))
-                in_memory = key in getattr(conversation, "_conversations", {})
-                if place is not None:
-                    conversation._update_state(place.state, key)
-                elif in_memory:
-                    conversation._update_state(ConversationHandler.END, key)
+    def check_update(self, update: object) -> Any:
+        if isinstance(update, Update) and update.effective_chat and update.effective_user:
+            key = (update.effective_chat.id, update.effective_user.id)
+            visit = current_visit()
+            place = visit.place if visit is not None else None
+            # PTB's private state dict, kept equal to the stored place (see the module's doc).
+            states = self._conversations
+            if place is not None and place.section == self.name:
+                states[key] = place.state
+            else:
+                states.pop(key, None)
+        return super().check_update(update)

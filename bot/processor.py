@@ -10,6 +10,9 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
+from bot.visit import set_visit
+from storage.repository import Visit
+
 logger = logging.getLogger(__name__)
 
 
@@ -25,6 +28,8 @@ def _chat_key(update: object) -> int | None:
 class PerChatUpdateProcessor(BaseUpdateProcessor):
     """Runs updates of different chats concurrently and those of one chat one after another.
 
+    Before an update's handlers run, its visit is read in one statement (bot/visit.py).
+
     Updates arrive from one fetcher task in order; each is processed in its own task. A FIFO lock
     per chat, taken before the first suspension point, keeps a chat's updates in arrival order.
     """
@@ -33,13 +38,13 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         self,
         max_concurrent_updates: int,
         *,
-        already_handled: Callable[[int], Awaitable[bool]] | None = None,
+        visit: Callable[[int, int], Awaitable[Visit]] | None = None,
         finished: Callable[[int], None] | None = None,
     ) -> None:
         super().__init__(max_concurrent_updates)
         self._locks: dict[int, asyncio.Lock] = {}
         self._waiting: dict[int, int] = {}
-        self._already_handled = already_handled
+        self._visit = visit
         self._finished = finished
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
@@ -67,15 +72,17 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
                 del self._locks[key]
 
     async def _run(self, update: object, coroutine: Awaitable[Any]) -> None:
-        if (
-            self._already_handled is not None
-            and isinstance(update, Update)
-            and await self._already_handled(update.update_id)
-        ):
-            logger.info("Update %s was already handled; skipping it", update.update_id)
-            if asyncio.iscoroutine(coroutine):
-                coroutine.close()
-            return
+        """Reads the update's visit (person, place, handled before?) and handles the update."""
+        visit = None
+        user = update.effective_user if isinstance(update, Update) else None
+        if self._visit is not None and isinstance(update, Update) and user is not None:
+            visit = await self._visit(user.id, update.update_id)
+            if visit.handled:
+                logger.info("Update %s was already handled; skipping it", update.update_id)
+                if asyncio.iscoroutine(coroutine):
+                    coroutine.close()
+                return
+        set_visit(visit)
         await coroutine
 
     async def initialize(self) -> None:

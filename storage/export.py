@@ -23,8 +23,8 @@ from storage.crypto import answer_binding, session_binding
 from storage.models import (
     Answer,
     AuditEvent,
-    ConversationState,
     Person,
+    Place,
     Progress,
     ReminderLedger,
     Schedule,
@@ -136,15 +136,11 @@ class _Reader:
         ]
 
     async def positions(self) -> list[Record]:
-        """Where the person is in each section they left halfway."""
-        rows = await self._session.scalars(
-            select(ConversationState)
-            .where(ConversationState.person_id == self._person.id)
-            .order_by(ConversationState.name)
-        )
+        """Where the person is (one section at most, left halfway)."""
+        rows = await self._session.scalars(select(Place).where(Place.person_id == self._person.id))
         return [
             {
-                "section": row.name,
+                "section": row.section,
                 "state": row.state,
                 "data": json.loads(row.data) if row.data else {},
                 "updated_at": when(row.updated_at),

@@ -143,15 +143,16 @@ class SessionEntry(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
-class ConversationState(Base):
-    """Where a person is in one section's conversation, written with the answer that moved it."""
+class Place(Base):
+    """Where a person is: one section and its state (one row per person, or none), written with
+    the answer that moved it; `data` holds small non-personal data (message ids, targets)."""
 
-    __tablename__ = "conversation_state"
+    __tablename__ = "place"
 
     person_id: Mapped[int] = mapped_column(
         ForeignKey("person.id", ondelete="CASCADE"), primary_key=True
     )
-    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    section: Mapped[str] = mapped_column(String(32))
     state: Mapped[str] = mapped_column(String(64))
     data: Mapped[str | None] = mapped_column(Text, default=None)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -229,4 +230,6 @@ class Progress(Base):
         ForeignKey("person.id", ondelete="CASCADE"), primary_key=True
     )
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # A short value some marks carry: the item id of the page a person left off at.
+    value: Mapped[str | None] = mapped_column(String(32), default=None)
     set_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import Executable, Select, delete, func, select, update
+from sqlalchemy import Executable, Select, case, delete, func, literal, outerjoin, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,9 +21,9 @@ from storage.models import (
     Answer,
     AuditEvent,
     AuditKind,
-    ConversationState,
     LedgerStatus,
     Person,
+    Place,
     ProcessedUpdate,
     Progress,
     ReminderLedger,
@@ -84,6 +84,27 @@ class ConversationPosition:
 
     state: str
     data: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceInfo:
+    """Where a person is: one section, its state, and small non-personal data (ids, targets)."""
+
+    section: str
+    state: str
+    data: dict[str, Any]
+
+
+@dataclass(slots=True)
+class Visit:
+    """What handling one update needs first, read in one statement: who (None before consent),
+    where they are, and whether this update was handled already (a redelivery). `place` follows
+    what the update's own writes change."""
+
+    telegram_id: int
+    person: PersonInfo | None
+    place: PlaceInfo | None
+    handled: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,22 +186,27 @@ def _person_for_update(telegram_id: int) -> Select[Person]:
     return select(Person).where(Person.telegram_id == telegram_id).with_for_update()
 
 
-def _insert_mark(dialect: str, person_id: int, key: str) -> Executable:
-    """INSERT a progress mark unless the person has it already (ON CONFLICT DO NOTHING, which
-    both SQLite and PostgreSQL say alike), so marking twice, or twice at once, is one mark."""
-    values = {"person_id": person_id, "key": key, "set_at": utcnow()}
-    conflict = [Progress.person_id, Progress.key]
+def _insert(dialect: str, model: Any) -> Any:
+    """INSERT ... ON CONFLICT, which SQLite and PostgreSQL say alike (SQLAlchemy's own insert
+    per dialect), so a write is one statement whether the row is there or not."""
     if dialect == "postgresql":
-        return (
-            postgresql.insert(Progress)
-            .values(values)
-            .on_conflict_do_nothing(index_elements=conflict)
-        )
+        return postgresql.insert(model)
     if dialect == "sqlite":
-        return (
-            sqlite.insert(Progress).values(values).on_conflict_do_nothing(index_elements=conflict)
-        )
-    raise NotImplementedError(f"progress marks need SQLite or PostgreSQL, not {dialect}")
+        return sqlite.insert(model)
+    raise NotImplementedError(f"upserts need SQLite or PostgreSQL, not {dialect}")
+
+
+def _insert_mark(dialect: str, person_id: int, key: str, value: str | None) -> Executable:
+    """A progress mark, once: marking again keeps when it was first set (and updates a value)."""
+    statement = _insert(dialect, Progress).values(
+        person_id=person_id, key=key, value=value, set_at=utcnow()
+    )
+    conflict = [Progress.person_id, Progress.key]
+    if value is None:
+        return statement.on_conflict_do_nothing(index_elements=conflict)  # type: ignore[no-any-return]
+    return statement.on_conflict_do_update(  # type: ignore[no-any-return]
+        index_elements=conflict, set_={"value": statement.excluded.value}
+    )
 
 
 def _ledger_entry(row: ReminderLedger, telegram_id: int) -> LedgerEntry:
@@ -209,10 +235,18 @@ def _person_info(row: Person) -> PersonInfo:
 class Unit:
     """One unit of work for one person: everything in it commits together, or nothing does."""
 
-    def __init__(self, session: AsyncSession, cipher: Cipher, person: PersonInfo) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        cipher: Cipher,
+        person: PersonInfo,
+        place: PlaceInfo | None = None,
+    ) -> None:
         self._session = session
         self._cipher = cipher
         self.person = person
+        # The person's place as this unit leaves it (read with the visit, kept up to date here).
+        self.place = place
 
     def _seal(self, text: str, field: str) -> bytes:
         return self._cipher.encrypt(text, owner=str(self.person.id), field=field)
@@ -226,13 +260,26 @@ class Unit:
             self._session.add(row)
         return row
 
+    @property
+    def _dialect(self) -> str:
+        return self._session.get_bind().dialect.name
+
     async def save_answer(self, key: str, text: str, *, message_id: int | None = None) -> None:
-        """Store (or replace) the answer to one prompt."""
-        row = await self._answer_row(key)
-        row.value_enc = self._seal(text, answer_binding(key))
-        row.skipped = False
-        row.source_message_id = message_id
-        row.updated_at = utcnow()
+        """Store (or replace) the answer to one prompt: one INSERT ... ON CONFLICT DO UPDATE."""
+        values = {
+            "value_enc": self._seal(text, answer_binding(key)),
+            "skipped": False,
+            "source_message_id": message_id,
+            "updated_at": utcnow(),
+        }
+        statement = _insert(self._dialect, Answer).values(
+            person_id=self.person.id, key=key, **values
+        )
+        await self._session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[Answer.person_id, Answer.key], set_=values
+            )
+        )
 
     async def skip_answer(self, key: str) -> None:
         """Mark a prompt as skipped, unless it already has an answer."""
@@ -258,22 +305,39 @@ class Unit:
     async def set_state(
         self, name: str, state: str | None, data: dict[str, Any] | None = None
     ) -> None:
-        """Record where the person is in a section (None: not in it); data None keeps the
-        data already saved with the place."""
-        row = await self._session.get(ConversationState, (self.person.id, name))
+        """Record where the person is: section `name` in `state` (one place per person: any
+        other section's place is left); None leaves the section if the person is in it. Data
+        None keeps the data already saved with the place in the same section. One statement."""
         if state is None:
-            if row is not None:
-                await self._session.delete(row)
-            return
-        if row is None:
-            payload = json.dumps(data) if data else None
-            self._session.add(
-                ConversationState(person_id=self.person.id, name=name, state=state, data=payload)
+            await self._session.execute(
+                delete(Place).where(Place.person_id == self.person.id, Place.section == name)
             )
-        else:
-            row.state, row.updated_at = state, utcnow()
-            if data is not None:
-                row.data = json.dumps(data) if data else None
+            self.place = None if self.place and self.place.section == name else self.place
+            return
+        payload = json.dumps(data) if data else None
+        statement = _insert(self._dialect, Place).values(
+            person_id=self.person.id, section=name, state=state, data=payload, updated_at=utcnow()
+        )
+        excluded = statement.excluded
+        kept = (
+            case((Place.section == excluded.section, Place.data), else_=None)
+            if data is None
+            else excluded.data
+        )
+        await self._session.execute(
+            statement.on_conflict_do_update(
+                index_elements=[Place.person_id],
+                set_={
+                    "section": excluded.section,
+                    "state": excluded.state,
+                    "data": kept,
+                    "updated_at": excluded.updated_at,
+                },
+            )
+        )
+        same = self.place is not None and self.place.section == name
+        saved = data if data is not None else (self.place.data if same and self.place else {})
+        self.place = PlaceInfo(name, state, dict(saved or {}))
 
     async def new_session_entry(self, session_date: dt.date | None = None) -> str:
         """Start a session chart row (a draft until completed); returns its id."""
@@ -315,10 +379,10 @@ class Unit:
         """Record an event, without content (a bare string must be one of AuditKind's values)."""
         self._session.add(AuditEvent(person_id=self.person.id, kind=AuditKind(kind)))
 
-    async def mark(self, key: str) -> None:
-        """Note that the person got somewhere ("learn.done"); marking again changes nothing."""
-        dialect = self._session.get_bind().dialect.name
-        await self._session.execute(_insert_mark(dialect, self.person.id, key))
+    async def mark(self, key: str, value: str | None = None) -> None:
+        """Note that the person got somewhere ("learn.done"); marking again changes nothing but
+        the value (a bookmark's page)."""
+        await self._session.execute(_insert_mark(self._dialect, self.person.id, key, value))
 
     async def unmark(self, key: str) -> None:
         """Take a mark back (nothing happens if it was not set)."""
@@ -456,9 +520,16 @@ class Store:
 
     @staticmethod
     async def _claim_update(session: AsyncSession, update_id: int, telegram_id: int) -> None:
-        if await session.get(ProcessedUpdate, update_id) is not None:
+        # The claim is the insert itself: nothing inserted means it was handled already.
+        dialect = session.get_bind().dialect.name
+        statement = (
+            _insert(dialect, ProcessedUpdate)
+            .values(update_id=update_id, telegram_id=telegram_id, processed_at=utcnow())
+            .on_conflict_do_nothing(index_elements=[ProcessedUpdate.update_id])
+        )
+        result = await session.execute(statement)
+        if getattr(result, "rowcount", 1) == 0:
             raise DuplicateUpdate(update_id)
-        session.add(ProcessedUpdate(update_id=update_id, telegram_id=telegram_id))
 
     async def update_processed(self, update_id: int) -> bool:
         """Whether an update's writes were already committed."""
@@ -476,16 +547,83 @@ class Store:
     # Units of work ------------------------------------------------------------------------
 
     @asynccontextmanager
-    async def unit(self, telegram_id: int, *, update_id: int | None = None) -> AsyncIterator[Unit]:
+    async def unit(
+        self, telegram_id: int, *, update_id: int | None = None, visit: Visit | None = None
+    ) -> AsyncIterator[Unit]:
         """A transaction for one person; with an update id, it also marks the update handled
-        (raising DuplicateUpdate if it already was)."""
+        (raising DuplicateUpdate if it already was).
+
+        Given the update's visit (the person read at its start), the person's row is not read
+        again: a person's updates are handled one at a time, so the visit is still true, and the
+        write is the claim plus the writes themselves. Without one, the row is read and locked
+        (PostgreSQL), so one person's writes, reminder claims and deletion take turns.
+        """
         async with self.db.write() as session, session.begin():
-            row = await session.scalar(_person_for_update(telegram_id))
-            if row is None:
-                raise PersonMissing(telegram_id)
+            if visit is not None and visit.person is not None:
+                person, place = visit.person, visit.place
+            else:
+                row = await session.scalar(_person_for_update(telegram_id))
+                if row is None:
+                    raise PersonMissing(telegram_id)
+                person, place = _person_info(row), None
             if update_id is not None:
                 await self._claim_update(session, update_id, telegram_id)
-            yield Unit(session, self.cipher, _person_info(row))
+            yield Unit(session, self.cipher, person, place)
+
+    async def visit(self, telegram_id: int, update_id: int | None) -> Visit:
+        """The person, their place and whether the update was handled: one SELECT (a one-row
+        query joined outward to the person and their place, the handled update as a subquery)."""
+        handled = (
+            select(ProcessedUpdate.update_id)
+            .where(ProcessedUpdate.update_id == (update_id if update_id is not None else -1))
+            .exists()
+        )
+        anchor = select(literal(telegram_id).label("telegram_id")).subquery()
+        joined = outerjoin(anchor, Person, Person.telegram_id == anchor.c.telegram_id).outerjoin(
+            Place, Place.person_id == Person.id
+        )
+        statement = select(
+            Person.id,
+            Person.consent_version,
+            Person.timezone,
+            Person.reminder_delay_min,
+            Person.reminders_paused,
+            Person.blocked,
+            Place.section,
+            Place.state,
+            Place.data,
+            handled.label("handled"),
+        ).select_from(joined)
+        async with self.db.read() as session:
+            row = (await session.execute(statement)).one()
+        person = (
+            None
+            if row.id is None
+            else PersonInfo(
+                id=row.id,
+                telegram_id=telegram_id,
+                consent_version=row.consent_version,
+                timezone=row.timezone,
+                reminder_delay_min=row.reminder_delay_min,
+                reminders_paused=row.reminders_paused,
+                blocked=row.blocked,
+            )
+        )
+        place = (
+            None
+            if row.section is None
+            else PlaceInfo(row.section, row.state, json.loads(row.data) if row.data else {})
+        )
+        return Visit(telegram_id, person, place, bool(row.handled))
+
+    async def mark_value(self, telegram_id: int, key: str) -> str | None:
+        """The value of one progress mark (a bookmark's page), if the person has it."""
+        async with self.db.read() as session:
+            return await session.scalar(
+                select(Progress.value)
+                .join(Person, Person.id == Progress.person_id)
+                .where(Person.telegram_id == telegram_id, Progress.key == key)
+            )
 
     # Reads --------------------------------------------------------------------------------
 
@@ -579,26 +717,16 @@ class Store:
             return int(value or 0)
 
     async def position(self, telegram_id: int, name: str) -> ConversationPosition | None:
-        """Where a person is in one section, if anywhere."""
+        """Where a person is in one section, if that is where they are."""
         async with self.db.read() as session:
             row = await session.scalar(
-                select(ConversationState)
-                .join(Person, Person.id == ConversationState.person_id)
-                .where(Person.telegram_id == telegram_id, ConversationState.name == name)
+                select(Place)
+                .join(Person, Person.id == Place.person_id)
+                .where(Person.telegram_id == telegram_id, Place.section == name)
             )
             if row is None:
                 return None
             return ConversationPosition(row.state, json.loads(row.data) if row.data else {})
-
-    async def positions(self, name: str) -> dict[int, str]:
-        """Every person's state in one section, by Telegram id (to restore after a restart)."""
-        async with self.db.read() as session:
-            rows = await session.execute(
-                select(Person.telegram_id, ConversationState.state)
-                .join(Person, Person.id == ConversationState.person_id)
-                .where(ConversationState.name == name)
-            )
-            return {int(tid): state for tid, state in rows}
 
     # Reminders ----------------------------------------------------------------------------
 
@@ -724,7 +852,7 @@ class Store:
                 Answer,
                 Progress,
                 SessionEntry,
-                ConversationState,
+                Place,
                 ReminderLedger,
                 Schedule,
             ):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import os
+import sqlite3
 import tempfile
 import threading
 import uuid
@@ -148,6 +149,13 @@ def seed_sqlite(data_dir: Path) -> None:
         with tempfile.TemporaryDirectory() as folder:
             template = Path(folder) / "template.sqlite3"
             run(migrate_url(f"sqlite+aiosqlite:///{template}"))
+            # Migrations that drop a table (0004) leave free pages; packed, the copy is the
+            # size of its data, as the "full disk" fault test needs (no page to spare).
+            connection = sqlite3.connect(template)
+            try:
+                connection.execute("VACUUM")
+            finally:
+                connection.close()
             _sqlite_template.append(template.read_bytes())
     Path(data_dir).mkdir(parents=True, exist_ok=True)
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

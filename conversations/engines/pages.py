@@ -4,8 +4,9 @@ Any pages section of the worksheet (/learn, /tips, and those of another workshee
 pages, and tips with their example and "I'll try this" (marks stored with the one selection
 codec of the model). The conversation state names the page by its item id ("learn.page.3") and
 its data holds the id of the message the pages are shown in, so buttons on any older message are
-out of date. Leaving by a command or the menu ends the state, so the page is also kept in a small
-place row ("learn.place") that only the section reads: coming back offers to continue there.
+out of date. Leaving by a command or the menu ends the place, so the page is also kept as a
+bookmark (the progress mark "learn.page", its value the page's id and message): coming back
+offers to continue there.
 """
 
 from __future__ import annotations
@@ -77,16 +78,16 @@ def page_state(section: str, item_id: str) -> str:
     return f"{section}.page.{item_id}"
 
 
-def place_name(section: str) -> str:
-    """The name of the row that keeps a section's page after the person leaves it."""
-    return f"{section}.place"
+def bookmark(section: str) -> str:
+    """The progress mark that keeps a section's page after the person leaves it."""
+    return f"{section}.page"
 
 
 def keep_place(section: str, item_id: str, message_id: int) -> Write:
-    """A write that remembers the page (by its item id) and its message."""
+    """A write that remembers the page (by its item id) as the section's bookmark."""
 
     async def write(unit: Unit) -> None:
-        await unit.set_state(place_name(section), "page", {"item": item_id, "message": message_id})
+        await unit.mark(bookmark(section), f"{item_id}:{message_id}")
 
     return write
 
@@ -95,7 +96,7 @@ def forget_place(section: str) -> Write:
     """A write that forgets the page (the section was read to the end)."""
 
     async def write(unit: Unit) -> None:
-        await unit.set_state(place_name(section), None)
+        await unit.unmark(bookmark(section))
 
     return write
 
@@ -116,16 +117,13 @@ async def place(update: Update, context: BotContext, pager: Pager) -> Place | No
     user = update.effective_user
     if user is None:
         return None
-    position = await context.store.position(user.id, place_name(pager.section))
-    if position is None:
-        return None
-    # {"item": "3"}; places kept before pages were named by id hold {"page": 3}.
-    saved = position.data.get("item", position.data.get("page"))
-    number = pager.number_of(str(saved)) if saved is not None else None
+    # "<page's item id>:<id of the message it was shown in>"
+    saved = await context.store.mark_value(user.id, bookmark(pager.section))
+    item_id, _, message = (saved or "").partition(":")
+    number = pager.number_of(item_id) if saved is not None else None
     if number is None:
         return None
-    message_id = position.data.get("message")
-    return Place(number, message_id if isinstance(message_id, int) else None)
+    return Place(number, int(message) if message.isdecimal() else None)
 
 
 def message_of(update: Update) -> Message:

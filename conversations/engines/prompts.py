@@ -43,6 +43,7 @@ from conversations.kit.steps import (
     expect_buttons,
     expect_text,
     keyboard,
+    position_data,
     save,
     section_handler,
     send,
@@ -70,6 +71,26 @@ def words(section: Section, name: str, **values: object) -> Html:
     return t(key if isinstance(lookup(key), str) else f"common.prompts.{name}", **values)
 
 
+# A stand-in for an answer's text where only "answered" matters (never shown, never stored).
+ANSWERED = "\x00answered"
+
+
+def tally(answers: Answers) -> dict[str, Any]:
+    """Which prompts are answered and which skipped, by key: kept with the place (no text)."""
+    return {
+        "answered": sorted(k for k, v in answers.items() if v),
+        "skipped": sorted(k for k, v in answers.items() if not v),
+    }
+
+
+def untally(saved: dict[str, Any]) -> dict[str, str | None]:
+    """Answers as far as a tally knows them: answered ones stand in, skipped ones are None."""
+    return {
+        **dict.fromkeys(map(str, saved["skipped"]), None),
+        **dict.fromkeys(map(str, saved["answered"]), ANSWERED),
+    }
+
+
 class Prompts:
     """One prompts section's steps and wiring."""
 
@@ -81,6 +102,7 @@ class Prompts:
     def __init__(self, section: Section) -> None:
         self.section = section
         self.cb = Callbacks(section.id)
+        self.conditional = any(item.shown_if is not None for item in section.items)
 
     # Reading ---------------------------------------------------------------------------------
 
@@ -91,6 +113,16 @@ class Prompts:
         stored = await context.store.answers(user.id, f"{self.section.id}.")
         keys = {p.key for p in self.section.prompts()}
         return {key: value.text for key, value in stored.items() if key in keys}
+
+    async def known(self, update: Update, context: BotContext, mode: str) -> Answers:
+        """Which prompts are answered or skipped, for finding the next one: from the tally kept
+        with the place when that is enough (no shown_if to decide, no earlier answer to show),
+        so a step reads nothing; else the stored answers."""
+        if mode != OVER and not self.conditional:
+            saved = await position_data(update, context, self.section.id)
+            if isinstance(saved.get("answered"), list) and isinstance(saved.get("skipped"), list):
+                return untally(saved)
+        return await self.answers(update, context)
 
     def after(self, answers: Answers, prompt: Prompt, mode: str) -> Prompt | None:
         """Where a walk goes after `prompt`: the next open one, or (walking again) any one."""
@@ -180,7 +212,9 @@ class Prompts:
             else:
                 await send(update, words(self.section, "done"))
             return state
-        state = await save(update, context, self.section.id, self.state(prompt, mode), write)
+        state = await save(
+            update, context, self.section.id, self.state(prompt, mode), write, data_=tally(answers)
+        )
         if state != END:
             await self.ask(update, context, prompt, mode, answers.get(prompt.key))
         return state
@@ -255,7 +289,7 @@ class Prompts:
         write: Write | None,
     ) -> State:
         """Stores an answer (None: skipped, or kept) and goes on."""
-        answers = dict(await self.answers(update, context))
+        answers = dict(await self.known(update, context, mode))
         if value is not None:
             answers[prompt.key] = value
         elif write is not None and prompt.key not in answers:

@@ -23,8 +23,9 @@ from telegram.ext import (
 )
 
 from bot.context import BotContext
+from bot.places import PlaceHandler
 from conversations.worksheet.content import Html, t
-from storage.repository import DuplicateUpdate, PersonMissing, Unit
+from storage.repository import DuplicateUpdate, PersonInfo, PersonMissing, Unit
 
 logger = logging.getLogger(__name__)
 
@@ -137,11 +138,14 @@ async def save(
     if user is None:
         return END
     stored_state = None if state == END else str(state)
+    visit = context.visit
     try:
-        async with context.store.unit(user.id, update_id=update.update_id) as unit:
+        async with context.store.unit(user.id, update_id=update.update_id, visit=visit) as unit:
             if write is not None:
                 await write(unit)
             await unit.set_state(section, stored_state, data_)
+        if visit is not None:
+            visit.place = unit.place
     except DuplicateUpdate:
         logger.info("Update %s redelivered; nothing stored again", update.update_id)
     except PersonMissing:
@@ -151,12 +155,25 @@ async def save(
 
 
 async def position_data(update: Update, context: BotContext, section: str) -> dict[str, Any]:
-    """The small data saved with a person's place in a section."""
+    """The small data saved with a person's place in a section (from the update's visit)."""
+    visit = context.visit
+    if visit is not None:
+        place = visit.place
+        return dict(place.data) if place is not None and place.section == section else {}
     user = update.effective_user
     if user is None:
         return {}
     position = await context.store.position(user.id, section)
     return {} if position is None else position.data
+
+
+async def person_of(update: Update, context: BotContext) -> PersonInfo | None:
+    """The person who sent the update, as the update's visit read them (None before consent)."""
+    visit = context.visit
+    if visit is not None:
+        return visit.person
+    user = update.effective_user
+    return None if user is None else await context.store.get_person(user.id)
 
 
 def text_of(update: Update) -> str:
@@ -181,13 +198,12 @@ def section_handler(
     entry_points: list[BaseHandler[Update, Any, Any]],
     states: dict[object, list[BaseHandler[Update, Any, Any]]],
 ) -> ConversationHandler[Any]:
-    """A persistent, re-enterable section (bot.app ends it when a command or menu button comes)."""
-    return ConversationHandler(
+    """A re-enterable section whose state is the person's stored place (bot/places.py)."""
+    return PlaceHandler(
         entry_points=entry_points,
         states=states,
         fallbacks=[],
         name=name,
-        persistent=True,
         allow_reentry=True,
     )
 

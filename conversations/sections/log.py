@@ -35,6 +35,7 @@ from conversations.kit.steps import (
     expect_text,
     keyboard,
     later_row,
+    person_of,
     position_data,
     rating_rows,
     save,
@@ -71,8 +72,7 @@ def name(step: str) -> str:
 
 async def today_for(update: Update, context: BotContext) -> dt.date:
     """Today in the person's time zone."""
-    user = update.effective_user
-    person = None if user is None else await context.store.get_person(user.id)
+    person = await person_of(update, context)
     return local_today(None if person is None else person.timezone)
 
 

@@ -19,7 +19,7 @@ from telegram.ext import (
 
 from bot.context import BotContext
 from conversations.kit.callbacks import MENU
-from conversations.kit.steps import acknowledge, data, keyboard, send
+from conversations.kit.steps import acknowledge, data, keyboard, person_of, send
 from conversations.worksheet.content import Html, lookup, t
 from conversations.worksheet.current import worksheet
 from storage.repository import PersonMissing
@@ -107,7 +107,7 @@ async def consent_gate(update: Update, context: BotContext) -> None:
     query = update.callback_query
     if query is not None and query.data in OPEN_BUTTONS:
         return
-    if await context.store.get_person(user.id) is not None:
+    if await person_of(update, context) is not None:
         return
     if query is not None:
         await acknowledge(update, t("errors.stale_button"), close=False)
@@ -120,7 +120,7 @@ async def start(update: Update, context: BotContext) -> None:
     """Shows the objective and the privacy notice, with an "I agree" button."""
     user = update.effective_user
     assert user is not None
-    person = await context.store.get_person(user.id)
+    person = await person_of(update, context)
     if person is not None and person.consent_version == context.settings.consent_version:
         if person.blocked:
             await context.store.set_blocked(user.id, False)

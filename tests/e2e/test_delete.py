@@ -22,7 +22,7 @@ CANARY = "canary-41d9-violet-otter-hums"
 PERSON_TABLES = (
     "answer",
     "session_entry",
-    "conversation_state",
+    "place",
     "schedule",
     "reminder_ledger",
     "progress",
@@ -226,7 +226,7 @@ def test_no_keeps_everything(bot: BotProcess, user: FakeUser, data_dir: Path) ->
     kept = reply(user, lambda: user.press(t("delete.no_button"), asked))
     assert kept.html == t("delete.kept")
     assert stored(data_dir, user) == {"reflect.q1": "Mine to keep"}
-    assert query(data_dir, "SELECT name FROM conversation_state") == []
+    assert query(data_dir, "SELECT section FROM place") == []
 
 
 def test_text_while_asked_gets_a_word_about_the_buttons(
@@ -313,7 +313,7 @@ def test_delete_in_the_middle_of_reflections(
     begin(user)
     reflect_first(user, "Halfway")
     delete_all(user)
-    assert query(data_dir, "SELECT count(*) FROM conversation_state") == [(0,)]
+    assert query(data_dir, "SELECT count(*) FROM place") == [(0,)]
     begin(user)
     # The reflection that was open does not take this as its second answer.
     assert reply(user, lambda: user.send("hello")).html == t("errors.not_understood")
@@ -339,6 +339,12 @@ def test_a_section_opened_by_an_old_button_is_ended_in_memory_too(
     # "Log another" (not a command or menu button) opens /log while the question waits.
     prompt = reply(user, lambda: user.press(t("log.another_button"), summary))
     assert prompt.html == prompt_text("log.date")
+    # A person is in one place: /log now, so the question's Yes above is out of date and erases
+    # nothing (a destructive button counts only while its question is the place).
+    callback = user.press(t("delete.yes_button"), asked)
+    assert user.wait_callback_answer(callback).text == t("errors.stale_button")
+    assert query(data_dir, "SELECT count(*) FROM session_entry") == [(1,)]
+    asked = ask_delete(user)
     reply(user, lambda: user.press(t("delete.yes_button"), asked))
     # Consent again through the older notice: no command ends sections on the way.
     agreed = reply(user, lambda: user.press(t("start.agree_button"), second))

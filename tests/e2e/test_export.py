@@ -22,7 +22,6 @@ from conversations.files.exports import (
     fallback_fonts,
     paragraphs,
     plain,
-    printed,
 )
 from conversations.worksheet import words
 from conversations.worksheet.content import t
@@ -243,7 +242,7 @@ def test_export_holds_exactly_what_was_entered_and_leaves_no_file(
     assert squash(plain(t("worksheet.objective"))) in text
     answers = {a["key"]: a["text"] for a in data["answers"]}
     for section in worksheet().of_kind(SectionKind.PROMPTS):
-        for prompt in printed(section, answers):
+        for prompt in section.on_paper(answers):
             assert question(prompt) in text, prompt.key
     detail = worksheet().prompt("finish.surprise_detail")
     assert detail is not None and question(detail) not in text  # the surprise was a "no"
@@ -296,7 +295,7 @@ def test_the_menu_button_exports_a_blank_worksheet_and_leaves_the_section_one_wa
     assert plain(t("export.pdf.trend")) not in text  # no sessions, no trend chart
     # Sections never opened show their questions all the same, to answer by hand.
     for section in worksheet().of_kind(SectionKind.PROMPTS):
-        for prompt in printed(section, {}):
+        for prompt in section.on_paper({}):
             assert question(prompt) in text, prompt.key
     # /reflect was left: a message now is not taken as an answer to its first question.
     reply = step(user, lambda: user.send("just saying hello"))

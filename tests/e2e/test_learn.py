@@ -59,13 +59,13 @@ def test_pages_turn_in_place_and_the_end_is_stored(
     last = to_page(user, first, COUNT)
     assert [e for e in user.events(mark) if e.event == "new"] == []  # all edits of one message
     assert last.button_labels == [t("common.back"), t("common.done"), t("common.not_now")]
-    assert marks(data_dir, user, "learn.") == {"learn.done"}
+    assert marks(data_dir, user, "learn.done") == {"learn.done"}
 
     mark = user.mark()
     user.press(t("common.done"), last)
     user.wait_for(lambda m: m.html == t("learn.closing"), after=mark)
     assert current_message(user, last.message_id).buttons == []
-    assert marks(data_dir, user, "learn.") == {"learn.done"}
+    assert marks(data_dir, user, "learn.done") == {"learn.done"}
 
     # Read to the end: the next visit starts from the first page again.
     assert open_learn(user).html == page_text(1)
@@ -160,4 +160,4 @@ def test_restart_keeps_the_page(bot: BotProcess, user: FakeUser, data_dir: Path)
     bot.start().wait_ready()
     last = turn(user, page, "next", COUNT - 1)
     assert last.html == page_text(COUNT)
-    assert marks(data_dir, user, "learn.") == {"learn.done"}
+    assert marks(data_dir, user, "learn.done") == {"learn.done"}

@@ -114,7 +114,7 @@ def read_the_pages(user: FakeUser, data_dir: Path) -> None:
     assert second.html == page(2, "how")
     assert second.button_labels == [t("common.back"), t("common.done"), t("common.not_now")]
     assert stored(data_dir, user, "about.") == {}
-    assert marks(data_dir, user, "about.") == {"about.done"}
+    assert marks(data_dir, user, "about.done") == {"about.done"}
     closing = reply(user, lambda: user.press(t("common.done"), second))
     assert closing.html == w("about.closing")
 
@@ -185,7 +185,7 @@ def tick_the_statements(user: FakeUser, data_dir: Path) -> BotMessage:
         [(t("common.menu"), "menu:menu")],
     ]
     assert stored(data_dir, user, "signs.") == {"signs.selected": "interrupted,rushed"}
-    assert marks(data_dir, user, "signs.") == {"signs.done"}
+    assert marks(data_dir, user, "signs.done") == {"signs.done"}
     return sent[-1]
 
 

@@ -85,10 +85,10 @@ def test_tips_are_marked_in_place_and_summed_up_at_the_end(
 
     tip = to_tip(user, tip, 5)
     tip = press(user, tip, "mark", 5)
-    assert "tips.done" not in marks(data_dir, user, "tips.")
+    assert "tips.done" not in marks(data_dir, user, "tips.done")
     tip = to_tip(user, tip, COUNT, start=5)
     assert stored(data_dir, user, "tips.") == {"tips.marked": "1,5"}
-    assert marks(data_dir, user, "tips.") == {"tips.done"}
+    assert marks(data_dir, user, "tips.done") == {"tips.done"}
 
     mark = user.mark()
     user.press(f"tips:next:{COUNT}", tip)
@@ -113,7 +113,7 @@ def test_summary_without_marks(bot: BotProcess, user: FakeUser, data_dir: Path) 
     user.press(f"tips:next:{COUNT}", tip)
     user.wait_for(lambda m: m.html == t("tips.summary_none"), after=mark)
     assert stored(data_dir, user, "tips.") == {}
-    assert marks(data_dir, user, "tips.") == {"tips.done"}
+    assert marks(data_dir, user, "tips.done") == {"tips.done"}
 
 
 def test_not_now_then_continue_or_start_from_the_first_tip(

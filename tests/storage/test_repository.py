@@ -151,10 +151,10 @@ async def test_delete_person_removes_every_row(store: Store) -> None:
         await unit.save_answer("reflect.q1", "x")
         await unit.set_state("reflect", "reflect.ask.q2", {"n": 1})
         await unit.new_session_entry(dt.date(2026, 3, 1))
-    assert await store.positions("reflect") == {4: "reflect.ask.q2"}
+    assert await store.position(4, "reflect") is not None
     assert await store.delete_person(4)
     assert await store.get_person(4) is None
-    assert await store.positions("reflect") == {}
+    assert await store.position(4, "reflect") is None
     assert await store.answers(4) == {}
     assert await store.sessions(4, drafts=True) == []
     assert not await store.delete_person(4)
