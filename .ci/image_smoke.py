@@ -58,20 +58,20 @@ def main(repo: Path) -> None:
 
     # Everything the bot wires in imports (matplotlib, fpdf2, asyncpg, the webhook server ...).
     import asyncpg  # noqa: F401
-    import bot.export_files
-
     import bot.app
+    from conversations.files import exports
 
-    check((bot.export_files.dejavu_dir() / "DejaVuSans.ttf").exists(), "the PDF font is there")
+    check((exports.dejavu_dir() / "DejaVuSans.ttf").exists(), "the PDF font is there")
 
-    from conversations import content
+    from conversations.worksheet import content, current
 
     shipped = sorted(path.name for path in content.CONTENT_DIR.glob("*.toml"))
     expected = sorted(path.name for path in (repo / "conversations" / "content").glob("*.toml"))
     check(shipped == expected and bool(shipped), f"all {len(expected)} content files are packaged")
     check(bool(content.t("start.agree_button")), "the content loads")
+    check(bool(current.worksheet().sections), "the worksheet file is packaged and loads")
 
-    from bot.timezones import parse_timezone, timezone_at
+    from conversations.worksheet.timezones import parse_timezone, timezone_at
 
     check(parse_timezone("Calcutta") == "Asia/Kolkata", "a city's other name resolves (trimmed)")
     check(parse_timezone("Springfield, Illinois") == "America/Chicago", "a small city resolves")

@@ -30,7 +30,8 @@ REFLECT = [
     "Remember what I said last week",
     "A two-minute check-in at the very end 🙂",
 ]
-ANSWERS_PER_WALK = 19  # learn 1, checklist 2, tips 2, reflect 10, finish 4
+ANSWERS_PER_WALK = 16  # checklist 1 (the selection), tips 1 (the marks), reflect 10, finish 4
+MARKS_PER_WALK = 3  # learn, checklist and tips done (progress rows, not answers)
 SESSIONS_PER_WALK = 3
 
 
@@ -104,12 +105,14 @@ async def check_stored(store: Store, people: Sequence[int]) -> list[str]:
             text(
                 "SELECT p.telegram_id, "
                 "(SELECT count(*) FROM answer a WHERE a.person_id = p.id), "
-                "(SELECT count(*) FROM session_entry s WHERE s.person_id = p.id AND s.complete) "
+                "(SELECT count(*) FROM session_entry s WHERE s.person_id = p.id AND s.complete), "
+                "(SELECT count(*) FROM progress m WHERE m.person_id = p.id AND m.key LIKE '%.done') "
                 "FROM person p"
             )
         )
-        counts: dict[int, tuple[Any, Any]] = {int(r[0]): (r[1], r[2]) for r in rows}
-    short = [p for p in people if counts.get(p) != (ANSWERS_PER_WALK, SESSIONS_PER_WALK)]
+        counts: dict[int, tuple[Any, ...]] = {int(r[0]): tuple(r[1:]) for r in rows}
+    expected = (ANSWERS_PER_WALK, SESSIONS_PER_WALK, MARKS_PER_WALK)
+    short = [p for p in people if counts.get(p) != expected]
     if short:
         problems.append(f"{len(short)} people's answers or sessions not all stored: {short[:5]}")
     for telegram_id in people[:20]:  # decrypting every walk would dominate small runs
