@@ -79,6 +79,17 @@ class SessionRow:
 
 
 @dataclass(frozen=True, slots=True)
+class Standing:
+    """How far a person has come, for an offer rule: whether they answered anything under a
+    prefix or carry a mark, and their completed chart rows (how many; the first date)."""
+
+    answered: bool
+    marked: bool
+    entries: int
+    first_date: dt.date | None
+
+
+@dataclass(frozen=True, slots=True)
 class ConversationPosition:
     """Where a person is in a section, plus small non-personal data (ids, indexes)."""
 
@@ -232,6 +243,25 @@ def _person_info(row: Person) -> PersonInfo:
     )
 
 
+def _session_row(cipher: Cipher, row: SessionEntry) -> SessionRow:
+    """A session chart row as the sections see it, its text fields decrypted."""
+
+    def opened(blob: bytes | None, name: str) -> str | None:
+        if blob is None:
+            return None
+        return cipher.decrypt(blob, owner=str(row.person_id), field=session_binding(row.uid, name))
+
+    return SessionRow(
+        uid=row.uid,
+        session_date=row.session_date,
+        topic=opened(row.topic_enc, "topic"),
+        trust=row.trust,
+        safety=row.safety,
+        role=opened(row.role_enc, "role"),
+        complete=row.complete,
+    )
+
+
 class Unit:
     """One unit of work for one person: everything in it commits together, or nothing does."""
 
@@ -263,6 +293,16 @@ class Unit:
     @property
     def _dialect(self) -> str:
         return self._session.get_bind().dialect.name
+
+    async def answer_text(self, key: str) -> str | None:
+        """One stored answer's text, read in this unit's transaction (None if there is none
+        or it was skipped), for a write that depends on it (a toggled selection)."""
+        sealed = await self._session.scalar(
+            select(Answer.value_enc).where(Answer.person_id == self.person.id, Answer.key == key)
+        )
+        if sealed is None:
+            return None
+        return self._cipher.decrypt(sealed, owner=str(self.person.id), field=answer_binding(key))
 
     async def save_answer(self, key: str, text: str, *, message_id: int | None = None) -> None:
         """Store (or replace) the answer to one prompt: one INSERT ... ON CONFLICT DO UPDATE."""
@@ -357,9 +397,10 @@ class Unit:
             raise LookupError("no such session entry")
         return row
 
-    async def update_session_entry(self, uid: str, **fields: Any) -> None:
+    async def update_session_entry(self, uid: str, **fields: Any) -> SessionRow:
         """Set some fields of a session chart row: session_date, topic, trust, safety, role,
-        complete. Text fields may be None to clear them."""
+        complete. Text fields may be None to clear them. Returns the row as it is now; raises
+        LookupError if the person has no such row (deleted meanwhile)."""
         row = await self._entry(uid)
         for name, value in fields.items():
             if name in ("topic", "role"):
@@ -370,6 +411,7 @@ class Unit:
             else:
                 raise ValueError(f"unknown session field {name}")
         row.updated_at = utcnow()
+        return _session_row(self._cipher, row)
 
     async def delete_session_entry(self, uid: str) -> None:
         """Remove one session chart row."""
@@ -671,15 +713,7 @@ class Store:
             )
 
     def _session_row(self, row: SessionEntry) -> SessionRow:
-        return SessionRow(
-            uid=row.uid,
-            session_date=row.session_date,
-            topic=self._open(row.person_id, row.topic_enc, session_binding(row.uid, "topic")),
-            trust=row.trust,
-            safety=row.safety,
-            role=self._open(row.person_id, row.role_enc, session_binding(row.uid, "role")),
-            complete=row.complete,
-        )
+        return _session_row(self.cipher, row)
 
     async def sessions(self, telegram_id: int, *, drafts: bool = False) -> list[SessionRow]:
         """A person's session chart, oldest first."""
@@ -704,6 +738,29 @@ class Store:
                 .where(Person.telegram_id == telegram_id, SessionEntry.uid == uid)
             )
             return None if row is None else self._session_row(row)
+
+    async def standing(self, telegram_id: int, prefix: str, mark: str) -> Standing | None:
+        """Answers under `prefix`, the mark `mark` and the completed chart, in one statement
+        (None if the person does not exist)."""
+        complete = (SessionEntry.person_id == Person.id) & SessionEntry.complete.is_(True)
+        query = select(
+            select(Answer.id)
+            .where(Answer.person_id == Person.id, Answer.key.startswith(prefix, autoescape=True))
+            .exists(),
+            select(Progress.key)
+            .where(Progress.person_id == Person.id, Progress.key == mark)
+            .exists(),
+            select(func.count()).select_from(SessionEntry).where(complete).scalar_subquery(),
+            select(func.min(SessionEntry.session_date)).where(complete).scalar_subquery(),
+        ).where(Person.telegram_id == telegram_id)
+        async with self.db.read() as session:
+            row = (await session.execute(query)).first()
+        if row is None:
+            return None
+        first = row[3]
+        if isinstance(first, str):  # SQLite returns min() of a date column as text
+            first = dt.date.fromisoformat(first)
+        return Standing(bool(row[0]), bool(row[1]), int(row[2] or 0), first)
 
     async def count_sessions(self, telegram_id: int) -> int:
         """How many completed session chart rows a person has."""

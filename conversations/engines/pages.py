@@ -12,6 +12,7 @@ offers to continue there.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -410,12 +411,18 @@ class Pages(Pager):
         self.tips = any(item.kind is ItemKind.TIP for item in section.items)
 
     async def marks(self, update: Update, context: BotContext) -> list[Item]:
-        """The tips this person marked "I'll try this"."""
+        """The tips this person marked "I'll try this" (read at most once per update; they are
+        an answer, so they are not kept in the place's plain data)."""
+        loaded = _marks.get()
+        if loaded is not None and loaded[0] == update.update_id:
+            return self.model.selected(loaded[1])
         user = update.effective_user
         assert user is not None
         key = self.model.selection_key
         answer = (await context.store.answers(user.id, key)).get(key)
-        return self.model.selected(answer.text if answer else None)
+        stored = answer.text if answer and answer.text else ""
+        _marks.set((update.update_id, stored))
+        return self.model.selected(stored)
 
     async def begin(self, update: Update, context: BotContext) -> None:
         """The section's opening words, if it has any."""
@@ -463,6 +470,7 @@ class Pages(Pager):
                 await unit.save_answer(self.model.selection_key, stored)
 
             state = await self.move(update, context, number, message_of(update).message_id, write)
+            _marks.set((update.update_id, stored))
             if state != END:
                 await self.redraw(update, context, number)
             return state
@@ -488,6 +496,11 @@ class Pages(Pager):
             return
         lines = [words_of(self.model, "summary_item", title=words.title(i)) for i in marks]
         await send(update, words_of(self.model, "summary", marked=Html("\n".join(lines))))
+
+
+# The marks one update has read (update id, stored selection): a tip's page and its redraw
+# after "I'll try this" share one read.
+_marks: ContextVar[tuple[int, str] | None] = ContextVar("marks", default=None)
 
 
 def _key(section: Section, name: str) -> str:

@@ -43,6 +43,7 @@ from conversations.kit.steps import (
     expect_buttons,
     expect_text,
     keyboard,
+    person_of,
     position_data,
     save,
     section_handler,
@@ -461,17 +462,14 @@ async def maybe_offer(update: Update, context: BotContext) -> None:
     for section in worksheet().sections:
         if section.offer is None:
             continue
-        stored = await context.store.answers(user.id, f"{section.id}.")
-        offered = await context.store.marks(user.id, section.offered_key)
-        if offered or any(p.key in stored for p in section.prompts()):
-            continue
-        person = await context.store.get_person(user.id)
-        if person is None:
+        standing = await context.store.standing(user.id, f"{section.id}.", section.offered_key)
+        person = await person_of(update, context)
+        if standing is None or person is None:
             return
-        sessions = await context.store.sessions(user.id)
-        dates = [s.session_date for s in sessions if s.session_date is not None]
+        if standing.marked or standing.answered:
+            continue
         today = local_today(person.timezone)
-        if not section.offer.due(len(sessions), min(dates, default=None), today):
+        if not section.offer.due(standing.entries, standing.first_date, today):
             continue
         try:
             async with context.store.unit(user.id) as unit:

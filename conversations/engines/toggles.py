@@ -130,7 +130,8 @@ class Toggles:
         await acknowledge(update)
         s = self.section.id
         answers = await context.store.answers(self.user_id(update), f"{s}.")
-        stored = await self.stored(context, self.user_id(update))
+        saved = answers.get(self.section.selection_key)
+        stored = None if saved is None else (saved.text or "")
         await send(update, t(f"{s}.again") if answers else t(f"{s}.intro"))
         message: Message | None = await send(update, self.text(), self.keyboard(stored))
         position = {"message_id": message.message_id} if message is not None else None
@@ -144,21 +145,18 @@ class Toggles:
             return self.choose
         await acknowledge(update, close=False)
         item_id = self.cb.parts(update)[-1]
-        telegram_id = self.user_id(update)
+        key = self.section.selection_key
+        toggled: list[str] = []
 
         async def write(unit: Unit) -> None:
-            # Read inside the transaction: on SQLite it holds the only write lock, so no other
-            # write lands in between; a person's updates are also handled one at a time.
-            current = await self.stored(context, telegram_id)
-            await unit.save_answer(
-                self.section.selection_key, self.section.toggled(current, item_id)
-            )
+            # Read in the write's own transaction, so nothing lands in between.
+            toggled.append(self.section.toggled(await unit.answer_text(key), item_id))
+            await unit.save_answer(key, toggled[-1])
 
         position = await position_data(update, context, self.section.id)
         state = await save(update, context, self.section.id, self.choose, write, data_=position)
-        if state == self.choose:
-            stored = await self.stored(context, telegram_id)
-            await quietly(query.edit_message_reply_markup(self.keyboard(stored)))
+        if state == self.choose and toggled:
+            await quietly(query.edit_message_reply_markup(self.keyboard(toggled[-1])))
         return state
 
     async def done(self, update: Update, context: BotContext) -> State:
@@ -167,16 +165,20 @@ class Toggles:
             await acknowledge(update, t("errors.stale_button"), close=False)
             return self.choose
         await acknowledge(update)
-        telegram_id = self.user_id(update)
         s = self.section.id
+        key = self.section.selection_key
+        final: list[str] = []
 
         async def write(unit: Unit) -> None:
-            if await self.stored(context, telegram_id) is None:
-                await unit.save_answer(self.section.selection_key, self.section.selection([]))
+            current = await unit.answer_text(key)
+            if current is None:
+                current = self.section.selection([])
+                await unit.save_answer(key, current)
+            final.append(current)
             await unit.mark(self.section.done_key)
 
         state = await save(update, context, s, END, write)
-        stored = await self.stored(context, telegram_id)
+        stored = final[-1] if final else await self.stored(context, self.user_id(update))
         if self.section.selected(stored):
             await send(update, self.ticked(stored))
             for paragraph in items(f"{s}.followup"):

@@ -1,12 +1,14 @@
 """Section 5, the session chart: one entry per therapy session, each step stored as it is given.
 
 An entry is a SessionEntry row, a draft until its last step is answered or skipped. The row is
-created with the first step (the date), and its id travels in the saved conversation state.
+created with the first step (the date); its id and date travel with the person's place, so a
+step reads nothing before it writes (a row deleted meanwhile shows when the write finds no row).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from telegram import Update
@@ -21,6 +23,7 @@ from telegram.ext import (
 
 from bot.context import BotContext
 from conversations.engines.prompts import maybe_offer
+from conversations.kit.callbacks import DAY, MENU, RATING, Callbacks
 from conversations.kit.prompting import ask_once, is_live, retire, stale
 from conversations.kit.steps import (
     END,
@@ -30,7 +33,6 @@ from conversations.kit.steps import (
     Step,
     acknowledge,
     callback_query,
-    data,
     expect_buttons,
     expect_text,
     keyboard,
@@ -59,7 +61,7 @@ SAFETY = "log.safety"
 ROLE = "log.role"
 STEPS = (DATE, TOPIC, TRUST, SAFETY, ROLE)
 FIELDS = {TOPIC: "topic", TRUST: "trust", SAFETY: "safety", ROLE: "role"}
-DAY = "[0-9]{4}-[0-9]{2}-[0-9]{2}"
+CB = Callbacks(SECTION)
 
 
 def name(step: str) -> str:
@@ -100,13 +102,26 @@ async def unfinished(update: Update, context: BotContext) -> tuple[list[SessionR
     return [row for row in rows if not row.complete], bool(rows)
 
 
-async def current_entry(update: Update, context: BotContext) -> SessionRow | None:
-    """The entry being filled in, from the saved conversation state."""
-    user = update.effective_user
-    uid = (await position_data(update, context, SECTION)).get("entry")
-    if user is None or not isinstance(uid, str):
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """The entry being filled in, as the person's place keeps it: its row's id and date."""
+
+    uid: str
+    session_date: dt.date | None
+
+    def kept(self, **more: Any) -> dict[str, Any]:
+        """The place data that keeps this draft."""
+        day = None if self.session_date is None else self.session_date.isoformat()
+        return {"entry": self.uid, "day": day, **more}
+
+
+async def current_entry(update: Update, context: BotContext) -> Draft | None:
+    """The entry being filled in, from the person's place (no read of the row)."""
+    saved = await position_data(update, context, SECTION)
+    uid, day = saved.get("entry"), saved.get("day")
+    if not isinstance(uid, str):
         return None
-    return await context.store.session_entry(user.id, uid)
+    return Draft(uid, dt.date.fromisoformat(day) if isinstance(day, str) else None)
 
 
 def preset_of(saved: dict[str, Any]) -> dt.date | None:
@@ -123,8 +138,8 @@ async def ask(update: Update, context: BotContext, step: str, day: dt.date | Non
     later = later_row(SECTION, name(step))
     if step == DATE:
         when = [
-            (t("log.today_button"), data(SECTION, "today")),
-            (t("log.yesterday_button"), data(SECTION, "yesterday")),
+            (t("log.today_button"), CB("today")),
+            (t("log.yesterday_button"), CB("yesterday")),
         ]
         await ask_once(update, context, SECTION, prompt_text(DATE), keyboard(when, later))
         return
@@ -180,7 +195,7 @@ async def offer_draft(
     update: Update, context: BotContext, draft: SessionRow, preset: dt.date | None
 ) -> State:
     """Asks whether to continue an unfinished entry or start a new one."""
-    saved: dict[str, Any] = {"entry": draft.uid}
+    saved = Draft(draft.uid, draft.session_date).kept()
     if preset is not None:
         saved["date"] = preset.isoformat()
     state = await save(update, context, SECTION, CHOOSE, data_=saved)
@@ -192,8 +207,8 @@ async def offer_draft(
         day = show_date(draft.session_date)
         text, label = t("log.resume", date=day), t("log.continue_button", date=day)
     choice = keyboard(
-        [(label, data(SECTION, "continue"))],
-        [(t("log.new_button"), data(SECTION, "start"))],
+        [(label, CB("continue"))],
+        [(t("log.new_button"), CB("start"))],
         later_row(SECTION),
     )
     await send(update, text, choice)
@@ -217,7 +232,7 @@ async def start_new(
             else:
                 await unit.update_session_entry(row.uid, complete=True)
         if preset is not None:
-            created["entry"] = await unit.new_session_entry(preset)
+            created.update(Draft(await unit.new_session_entry(preset), preset).kept())
 
     step = DATE if preset is None else TOPIC
     # save() writes the state after `write`, so the new row's id is in `created` by then.
@@ -230,7 +245,9 @@ async def start_new(
 async def resume(update: Update, context: BotContext, row: SessionRow) -> State:
     """Asks the step after the last one answered in a draft."""
     step = resume_step(row)
-    state = await save(update, context, SECTION, step, data_={"entry": row.uid})
+    state = await save(
+        update, context, SECTION, step, data_=Draft(row.uid, row.session_date).kept()
+    )
     if state == step:
         await ask(update, context, step, row.session_date)
     return state
@@ -239,7 +256,10 @@ async def resume(update: Update, context: BotContext, row: SessionRow) -> State:
 async def continue_draft(update: Update, context: BotContext) -> State:
     """Continues the unfinished entry."""
     await acknowledge(update)
-    row = await current_entry(update, context)
+    draft, user = await current_entry(update, context), update.effective_user
+    row = None
+    if draft is not None and user is not None:
+        row = await context.store.session_entry(user.id, draft.uid)
     if row is None or row.complete:
         return await begin(update, context, None)
     return await resume(update, context, row)
@@ -263,7 +283,7 @@ async def use_buttons(update: Update, context: BotContext) -> State:
 
 
 async def advance(
-    update: Update, context: BotContext, row: SessionRow, step: str, **fields: Any
+    update: Update, context: BotContext, row: Draft, step: str, **fields: Any
 ) -> State:
     """Stores one step's answer with the next step's state, then asks the next step."""
     if step == ROLE:
@@ -274,9 +294,14 @@ async def advance(
             await unit.update_session_entry(row.uid, **fields)
 
     following = STEPS[STEPS.index(step) + 1]
-    state = await save(update, context, SECTION, following, write, data_={"entry": row.uid})
+    day = fields.get("session_date", row.session_date)
+    kept = Draft(row.uid, day).kept()
+    try:
+        state = await save(update, context, SECTION, following, write, data_=kept)
+    except LookupError:  # the row was deleted meanwhile (nothing of this update was stored)
+        return await lost(update, context)
     if state == following:
-        await ask(update, context, following, fields.get("session_date", row.session_date))
+        await ask(update, context, following, day)
     return state
 
 
@@ -289,7 +314,7 @@ async def store_date(update: Update, context: BotContext, day: dt.date | None) -
     created: dict[str, Any] = {}
 
     async def write(unit: Unit) -> None:
-        created["entry"] = await unit.new_session_entry(day)
+        created.update(Draft(await unit.new_session_entry(day), day).kept())
 
     # save() writes the state after `write`, so the new row's id is in `created` by then.
     state = await save(update, context, SECTION, TOPIC, write, data_=created)
@@ -304,7 +329,7 @@ async def date_button(update: Update, context: BotContext) -> State:
         return await stale(update, DATE)
     await acknowledge(update)
     today = await today_for(update, context)
-    back = 1 if callback_query(update).data == data(SECTION, "yesterday") else 0
+    back = 1 if callback_query(update).data == CB("yesterday") else 0
     return await store_date(update, context, today - dt.timedelta(days=back))
 
 
@@ -396,28 +421,25 @@ def wrong_kind(step: str) -> Step:
 
 
 async def complete(
-    update: Update, context: BotContext, row: SessionRow, fields: dict[str, Any]
+    update: Update, context: BotContext, row: Draft, fields: dict[str, Any]
 ) -> State:
     """Stores the last step, marks the entry complete and confirms it."""
+    completed: list[SessionRow] = []
 
     async def write(unit: Unit) -> None:
-        await unit.update_session_entry(row.uid, **fields, complete=True)
+        completed.append(await unit.update_session_entry(row.uid, **fields, complete=True))
 
-    state = await save(update, context, SECTION, END, write)
+    try:
+        state = await save(update, context, SECTION, END, write)
+    except LookupError:  # the row was deleted meanwhile (nothing of this update was stored)
+        return await lost(update, context)
     await retire(update, context, SECTION)
-    user = update.effective_user
-    entry = None if user is None else await context.store.session_entry(user.id, row.uid)
-    if entry is None or not entry.complete:
+    if not completed or state != END:
         return state
     await send(
         update,
-        confirmation(entry),
-        keyboard(
-            [
-                (t("log.another_button"), data(SECTION, "another")),
-                (t("common.menu"), data("menu", "menu")),
-            ]
-        ),
+        confirmation(completed[-1]),
+        keyboard([(t("log.another_button"), CB("another")), (t("common.menu"), MENU("menu"))]),
     )
     await offer_finish(update, context)
     return state
@@ -459,20 +481,21 @@ async def leave_for_now(update: Update, context: BotContext) -> State:
 
 def build_handler() -> ConversationHandler[Any]:
     """The /log conversation."""
-    later = CallbackQueryHandler(stops(leave_for_now), pattern=f"^{SECTION}:later$")
+    later = CallbackQueryHandler(stops(leave_for_now), pattern=CB.pattern("later"))
 
     def skip(step: str) -> BaseHandler[Update, Any, Any]:
-        return CallbackQueryHandler(skipped(step), pattern=f"^{SECTION}:skip:{name(step)}$")
+        return CallbackQueryHandler(skipped(step), pattern=CB.pattern("skip", name(step)))
 
     states: dict[object, list[BaseHandler[Update, Any, Any]]] = {
         CHOOSE: [
-            CallbackQueryHandler(stops(continue_draft), pattern=f"^{SECTION}:continue$"),
-            CallbackQueryHandler(stops(start_instead), pattern=f"^{SECTION}:start$"),
+            CallbackQueryHandler(stops(continue_draft), pattern=CB.pattern("continue")),
+            CallbackQueryHandler(stops(start_instead), pattern=CB.pattern("start")),
             later,
             MessageHandler(NEW_TEXT | NEW_NOT_TEXT, stops(use_buttons)),
         ],
         DATE: [
-            CallbackQueryHandler(stops(date_button), pattern=f"^{SECTION}:(today|yesterday)$"),
+            CallbackQueryHandler(stops(date_button), pattern=CB.pattern("today")),
+            CallbackQueryHandler(stops(date_button), pattern=CB.pattern("yesterday")),
             MessageHandler(NEW_TEXT, stops(date_text)),
             skip(DATE),
             later,
@@ -488,9 +511,7 @@ def build_handler() -> ConversationHandler[Any]:
         ]
     for step in (TRUST, SAFETY):
         states[step] = [
-            CallbackQueryHandler(
-                rated(step, button=True), pattern=f"^{SECTION}:{name(step)}:([1-9]|10)$"
-            ),
+            CallbackQueryHandler(rated(step, button=True), pattern=CB.pattern(name(step), RATING)),
             MessageHandler(NEW_TEXT, rated(step, button=False)),
             skip(step),
             later,
@@ -500,9 +521,9 @@ def build_handler() -> ConversationHandler[Any]:
         SECTION,
         entry_points=[
             CommandHandler(SECTION, stops(enter), filters=filters.UpdateType.MESSAGE),
-            CallbackQueryHandler(stops(enter), pattern=f"^menu:{SECTION}$"),
-            CallbackQueryHandler(stops(enter), pattern=f"^{SECTION}:another$"),
-            CallbackQueryHandler(stops(enter_from_reminder), pattern=f"^{SECTION}:new:{DAY}$"),
+            CallbackQueryHandler(stops(enter), pattern=MENU.pattern(SECTION)),
+            CallbackQueryHandler(stops(enter), pattern=CB.pattern("another")),
+            CallbackQueryHandler(stops(enter_from_reminder), pattern=CB.pattern("new", DAY)),
         ],
         states=states,
     )

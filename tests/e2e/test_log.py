@@ -94,7 +94,9 @@ def test_an_entry_step_by_step_with_the_introduction_the_first_time(
     [row] = chart(data_dir, user)
     assert fields(row) == (day, None, None, None, None, False)
     saved = position(data_dir, user)
-    assert saved == ConversationPosition("log.topic", {"entry": row.uid})
+    # The place keeps the draft's id and date (ids and dates only; what was typed is in the row).
+    expected = {"entry": row.uid, "day": day.isoformat()}
+    assert saved == ConversationPosition("log.topic", expected)
 
     ask_trust = reply(user, lambda: user.send("Work stress & <my> sister"))
     assert is_prompt(ask_trust, "log.trust", day)

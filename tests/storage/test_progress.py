@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 
 from alembic import command
 from sqlalchemy import func, select, text
@@ -199,3 +200,56 @@ async def test_the_database_itself_removes_marks_with_their_person(store: Store)
     async with store.db.write() as session, session.begin():
         await session.execute(text("DELETE FROM person"))
     assert await _count(store.db, Progress) == 0
+
+
+async def test_standing_reads_answers_marks_and_the_chart_in_one_statement(store: Store) -> None:
+    assert await store.standing(7, "finish.", "finish.offered") is None  # nobody yet
+    await store.consent(7, "1")
+    await store.consent(8, "1")
+    standing = await store.standing(7, "finish.", "finish.offered")
+    assert standing is not None
+    assert (standing.answered, standing.marked, standing.entries, standing.first_date) == (
+        False,
+        False,
+        0,
+        None,
+    )
+    first, later = dt.date(2026, 9, 1), dt.date(2026, 10, 6)
+    async with store.unit(7) as unit:
+        await unit.save_answer("finishing.x", "a lookalike key is not under the prefix")
+        for day, complete in ((later, True), (first, True), (dt.date(2026, 8, 1), False)):
+            uid = await unit.new_session_entry(day)
+            row = await unit.update_session_entry(uid, topic="Work", complete=complete)
+            assert (row.uid, row.session_date, row.topic, row.complete) == (
+                uid,
+                day,
+                "Work",
+                complete,
+            )
+    async with store.unit(8) as unit:  # someone else's rows and marks do not count
+        await unit.mark("finish.offered")
+        await unit.save_answer("finish.trust", "theirs")
+        await unit.update_session_entry(await unit.new_session_entry(first), complete=True)
+    standing = await store.standing(7, "finish.", "finish.offered")
+    assert standing is not None
+    assert (standing.answered, standing.marked, standing.entries, standing.first_date) == (
+        False,
+        False,
+        2,  # the draft is not counted
+        first,
+    )
+    async with store.unit(7) as unit:
+        await unit.save_answer("finish.trust", "Mostly")
+        await unit.mark("finish.offered")
+    standing = await store.standing(7, "finish.", "finish.offered")
+    assert standing is not None and standing.answered and standing.marked
+
+
+async def test_a_unit_reads_an_answer_in_its_own_transaction(store: Store) -> None:
+    await store.consent(5, "1")
+    async with store.unit(5) as unit:
+        assert await unit.answer_text("checklist.selected") is None
+        await unit.save_answer("checklist.selected", "2,5")
+        assert await unit.answer_text("checklist.selected") == "2,5"  # before the commit
+        await unit.skip_answer("reflect.q1")
+        assert await unit.answer_text("reflect.q1") is None
