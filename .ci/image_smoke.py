@@ -58,6 +58,7 @@ def main(repo: Path) -> None:
 
     # Everything the bot wires in imports (matplotlib, fpdf2, asyncpg, the webhook server ...).
     import asyncpg  # noqa: F401
+
     import bot.app
     from conversations.files import exports
 

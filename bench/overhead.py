@@ -105,7 +105,7 @@ async def run(size: Size, section: Section, *, profile: bool = True) -> None:
     )
     section.notes.append(
         "How it is driven: the real Application from bot.app.build_application (its "
-        "PerChatUpdateProcessor, Pacer, StorePersistence, reminder jobs), a BaseRequest that "
+        "PerChatUpdateProcessor with its visit, Pacer, places, reminder jobs), a BaseRequest that "
         "answers the Bot API in memory, a fresh SQLite file in WAL with encryption on; each "
         "simulated person puts an update on application.update_queue and sends the next only "
         "when the previous one has been handled (closed loop), all people at once. Latency is "

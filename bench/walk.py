@@ -106,7 +106,8 @@ async def check_stored(store: Store, people: Sequence[int]) -> list[str]:
                 "SELECT p.telegram_id, "
                 "(SELECT count(*) FROM answer a WHERE a.person_id = p.id), "
                 "(SELECT count(*) FROM session_entry s WHERE s.person_id = p.id AND s.complete), "
-                "(SELECT count(*) FROM progress m WHERE m.person_id = p.id AND m.key LIKE '%.done') "
+                "(SELECT count(*) FROM progress m "
+                "WHERE m.person_id = p.id AND m.key LIKE '%.done') "
                 "FROM person p"
             )
         )

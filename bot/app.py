@@ -30,11 +30,13 @@ from bot import reminders
 from bot.context import BotContext, BotData
 from bot.pacing import Pacer
 from bot.processor import PerChatUpdateProcessor
+from bot.reminders import REMINDER
 from bot.settings import Settings
 from bot.updates import HeldOffsetRequest, InFlight
 from conversations.engines.pages import Pages
 from conversations.engines.prompts import Prompts
 from conversations.engines.toggles import Toggles
+from conversations.kit.callbacks import DAY, MENU, NUMBER
 from conversations.sections import delete, export, log, review, schedule, start, summary
 from conversations.sections import settings as settings_section
 from conversations.worksheet.content import t
@@ -85,7 +87,7 @@ def sections() -> list[ConversationHandler[Any]]:
 # Updates that leave whatever section a person is in: any new command, and buttons that open a
 # section (the menu, and a reminder's "Log now"). Matched in full, so a forged or garbled button
 # that merely starts like one is out of date and leaves nothing.
-SECTION_ENTRY_BUTTONS = re.compile(r"^(menu:[a-z_]+|log:new:[0-9]{4}-[0-9]{2}-[0-9]{2})$")
+SECTION_ENTRY_BUTTONS = [re.compile(MENU.any_action()), re.compile(log.CB.pattern("new", DAY))]
 
 
 def _leaves_sections(update: Update) -> bool:
@@ -94,7 +96,7 @@ def _leaves_sections(update: Update) -> bool:
         entities = message.entities or ()
         return any(e.type == MessageEntity.BOT_COMMAND and e.offset == 0 for e in entities)
     query = update.callback_query
-    return query is not None and bool(SECTION_ENTRY_BUTTONS.match(query.data or ""))
+    return query is not None and any(p.match(query.data or "") for p in SECTION_ENTRY_BUTTONS)
 
 
 async def section_switch(update: Update, context: BotContext) -> None:
@@ -145,8 +147,8 @@ async def on_error(update: object, context: BotContext) -> None:
 def reminder_buttons() -> list[BaseHandler[Update, Any, Any]]:
     """The buttons under a reminder (its "Log now" opens the /log section itself)."""
     return [
-        CallbackQueryHandler(reminders.snooze, pattern=r"^rem:snooze:\d+$"),
-        CallbackQueryHandler(reminders.no_session, pattern=r"^rem:none:\d+$"),
+        CallbackQueryHandler(reminders.snooze, pattern=REMINDER.pattern("snooze", NUMBER)),
+        CallbackQueryHandler(reminders.no_session, pattern=REMINDER.pattern("none", NUMBER)),
     ]
 
 

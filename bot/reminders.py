@@ -23,7 +23,9 @@ from telegram.ext import ContextTypes, ExtBot, Job, JobQueue
 
 from bot.context import BotContext, job_name
 from bot.pacing import BULK
-from conversations.kit.steps import acknowledge, data, keyboard
+from conversations.kit.callbacks import Callbacks
+from conversations.kit.steps import acknowledge, keyboard
+from conversations.sections import log
 from conversations.worksheet import timeplan
 from conversations.worksheet.content import t
 from conversations.worksheet.timeplan import following, zone
@@ -34,6 +36,7 @@ from storage.repository import DueSchedule, is_summary_key
 logger = logging.getLogger(__name__)
 
 TICK = dt.timedelta(seconds=20)
+REMINDER = Callbacks("rem")  # a reminder's Snooze and No session buttons
 LOOKAHEAD = dt.timedelta(seconds=60)
 TOO_LATE = dt.timedelta(hours=12)
 SNOOZE = dt.timedelta(hours=1)
@@ -122,10 +125,10 @@ async def deliver(
 ) -> None:
     """Send a claimed reminder, paced; record how it went."""
     buttons = keyboard(
-        [(t("reminders.log_now"), data("log", "new", day.isoformat()))],
+        [(t("reminders.log_now"), log.CB("new", day.isoformat()))],
         [
-            (t("reminders.snooze"), data("rem", "snooze", entry_id)),
-            (t("reminders.no_session"), data("rem", "none", entry_id)),
+            (t("reminders.snooze"), REMINDER("snooze", entry_id)),
+            (t("reminders.no_session"), REMINDER("none", entry_id)),
         ],
     )
 

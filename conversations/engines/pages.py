@@ -11,6 +11,7 @@ offers to continue there.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -22,11 +23,12 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
-    MessageHandler,
     filters,
 )
 
 from bot.context import BotContext
+from conversations.kit.callbacks import MENU, Callbacks
+from conversations.kit.prompting import leaving
 from conversations.kit.steps import (
     END,
     Button,
@@ -34,8 +36,6 @@ from conversations.kit.steps import (
     Step,
     acknowledge,
     callback_query,
-    data,
-    expect_buttons,
     keyboard,
     later_row,
     position_data,
@@ -44,6 +44,7 @@ from conversations.kit.steps import (
     section_handler,
     send,
     stops,
+    wait_for_buttons,
 )
 from conversations.worksheet import words
 from conversations.worksheet.content import Html, lookup, t
@@ -51,9 +52,9 @@ from conversations.worksheet.model import Item, ItemKind, Section
 from storage.repository import Unit
 
 Write = Callable[[Unit], Awaitable[None]]
-Handlers = list[BaseHandler[Update, Any, Any]]
+Handler = BaseHandler[Update, Any, Any]
+Handlers = list[Handler]
 # Any new message that is not a command (those leave the section) while buttons are expected.
-NOT_A_BUTTON = filters.UpdateType.MESSAGE & ~filters.COMMAND
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +146,7 @@ class Pager:
     def __init__(self, section: Section, words: Words) -> None:
         self.model = section
         self.section = section.id
+        self.cb = Callbacks(section.id)
         self.count = len(section.items)
         self.command = section.command
         self.words = words
@@ -189,9 +191,9 @@ class Pager:
         text, rows = await self.page(update, context, number)
         nav: list[Button] = []
         if number > 1:
-            nav.append((t("common.back"), data(self.section, "back", self.id_of(number))))
+            nav.append((t("common.back"), self.cb("back", self.id_of(number))))
         label = t("common.next") if number < self.count else t(self.words.last_button)
-        nav.append((label, data(self.section, "next", self.id_of(number))))
+        nav.append((label, self.cb("next", self.id_of(number))))
         return text, keyboard(*rows, nav, later_row(self.section))
 
     async def move(
@@ -262,8 +264,8 @@ class Pager:
             await self.begin(update, context)
             return await self.open(update, context, 1)
         choice = [
-            (t("common.continue"), data(self.section, "continue")),
-            (t(self.words.from_start), data(self.section, "over")),
+            (t("common.continue"), self.cb("continue")),
+            (t(self.words.from_start), self.cb("over")),
         ]
         message = await send(
             update,
@@ -316,19 +318,7 @@ class Pager:
 
     async def later(self, update: Update, context: BotContext) -> State:
         """Not now: leaves the section; the place is kept for next time."""
-        await acknowledge(update)
-        state = await save(update, context, self.section, END)
-        await send(update, t(self.words.later))
-        return state
-
-    def not_a_button(self, state: str) -> Step:
-        """A message where a button is expected: points to the buttons, changes nothing."""
-
-        async def step(update: Update, context: BotContext) -> State:
-            await expect_buttons(update, context)
-            return state
-
-        return stops(step)
+        return await leaving(self.section, self.words.later)(update, context)
 
     # Wiring ----------------------------------------------------------------------------------
 
@@ -337,10 +327,11 @@ class Pager:
         """The state while "continue or start from the beginning?" waits for an answer."""
         return f"{self.section}.choose"
 
-    def button(self, step: Step, state: str, *parts: object) -> CallbackQueryHandler[Any, Any]:
-        """A handler for one button of the current message, in one state."""
+    def button(self, step: Step, state: str, action: str, *parts: str) -> Handler:
+        """A handler for one button of the current message, in one state (parts are literal)."""
+        literal = (re.escape(part) for part in parts)
         return CallbackQueryHandler(
-            self.live(step, state), pattern=f"^{data(self.section, *parts)}$"
+            self.live(step, state), pattern=self.cb.pattern(action, *literal)
         )
 
     def build(self) -> ConversationHandler[Any]:
@@ -351,7 +342,7 @@ class Pager:
                 self.button(self.resume, choose, "continue"),
                 self.button(self.start_over, choose, "over"),
                 self.button(self.later, choose, "later"),
-                MessageHandler(NOT_A_BUTTON, self.not_a_button(choose)),
+                wait_for_buttons(choose),
             ]
         }
         for number in range(1, self.count + 1):
@@ -365,7 +356,7 @@ class Pager:
             handlers += [
                 *self.page_handlers(number),
                 self.button(self.later, state, "later"),
-                MessageHandler(NOT_A_BUTTON, self.not_a_button(state)),
+                wait_for_buttons(state),
             ]
             states[state] = handlers
         enter = stops(self.enter)
@@ -373,7 +364,7 @@ class Pager:
             self.section,
             entry_points=[
                 CommandHandler(self.command, enter, filters=filters.UpdateType.MESSAGE),
-                CallbackQueryHandler(enter, pattern=f"^menu:{self.section}$"),
+                CallbackQueryHandler(enter, pattern=MENU.pattern(self.section)),
             ],
             states=states,
         )
@@ -448,7 +439,7 @@ class Pages(Pager):
         if marked:
             parts.append(words_of(self.model, "marked_note"))
         label = words_of(self.model, "unmark" if marked else "mark")
-        return Html("\n\n".join(parts)), [[(label, data(self.section, "mark", item.id))]]
+        return Html("\n\n".join(parts)), [[(label, self.cb("mark", item.id))]]
 
     def reached(self, number: int) -> Write | None:
         """The last page marks the section as read."""

@@ -31,7 +31,7 @@ from telegram.ext.filters import UpdateType
 
 from bot.context import BotContext
 from conversations.kit.callbacks import MENU, RATING, Callbacks
-from conversations.kit.prompting import ask_once, is_live, retire, stale
+from conversations.kit.prompting import ask_once, is_live, leaving, retire, stale
 from conversations.kit.steps import (
     END,
     NEW_NOT_TEXT,
@@ -207,7 +207,7 @@ class Prompts:
         if prompt is None:
             state = await save(update, context, self.section.id, END, write)
             await retire(update, context, self.section.id)
-            _, skipped, _ = self.section.counts(answers)
+            skipped = len(self.section.skipped(answers))
             if skipped:
                 await send(update, words(self.section, "done_with_skips", count=skipped))
             else:
@@ -272,11 +272,7 @@ class Prompts:
 
     async def later(self, update: Update, context: BotContext) -> State:
         """Leaves the section; everything answered stays."""
-        await acknowledge(update)
-        state = await save(update, context, self.section.id, END)
-        await retire(update, context, self.section.id)
-        await send(update, t("common.later"))
-        return state
+        return await leaving(self.section.id)(update, context)
 
     # Answering -------------------------------------------------------------------------------
 

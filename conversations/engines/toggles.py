@@ -12,19 +12,17 @@ import re
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Message, Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler
+from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler
 
 from bot.context import BotContext
 from conversations.kit.callbacks import MENU, Callbacks
+from conversations.kit.prompting import leaving
 from conversations.kit.steps import (
     END,
-    NEW_NOT_TEXT,
-    NEW_TEXT,
     Button,
     State,
     acknowledge,
     callback_query,
-    expect_buttons,
     keyboard,
     position_data,
     quietly,
@@ -32,6 +30,7 @@ from conversations.kit.steps import (
     section_handler,
     send,
     stops,
+    wait_for_buttons,
 )
 from conversations.worksheet import words
 from conversations.worksheet.content import Html, items, lookup, t
@@ -206,15 +205,7 @@ class Toggles:
 
     async def later(self, update: Update, context: BotContext) -> State:
         """Leaves the list; every check mark so far stays saved."""
-        await acknowledge(update)
-        state = await save(update, context, self.section.id, END)
-        await send(update, t("common.later"))
-        return state
-
-    async def use_buttons(self, update: Update, context: BotContext) -> State:
-        """Asks for the buttons when something is typed or sent instead."""
-        await expect_buttons(update, context)
-        return self.choose
+        return await leaving(self.section.id)(update, context)
 
     def build(self) -> ConversationHandler[Any]:
         """The section's ConversationHandler."""
@@ -231,7 +222,7 @@ class Toggles:
                     CallbackQueryHandler(stops(self.toggle), pattern=toggle),
                     CallbackQueryHandler(stops(self.done), pattern=self.cb.pattern("done")),
                     CallbackQueryHandler(stops(self.later), pattern=self.cb.pattern("later")),
-                    MessageHandler(NEW_TEXT | NEW_NOT_TEXT, stops(self.use_buttons)),
+                    wait_for_buttons(self.choose),
                 ],
             },
         )

@@ -38,6 +38,10 @@ class Callbacks:
         literal = [re.escape(self.section), re.escape(action)]
         return "^" + ":".join([*literal, *(f"(?:{p})" for p in parts)]) + "$"
 
+    def any_action(self) -> str:
+        """A regex for any button of this family with an action and no parts ("menu:learn")."""
+        return f"^{re.escape(self.section)}:{ANY}$"
+
     def parts(self, update: Update) -> list[str]:
         """The parts after the action of a pressed button of this section ([] if not one)."""
         query = update.callback_query

@@ -14,7 +14,7 @@ from __future__ import annotations
 from telegram import InlineKeyboardMarkup, Message, Update
 
 from bot.context import BotContext
-from conversations.kit.steps import State, acknowledge, quietly, send
+from conversations.kit.steps import END, State, Step, acknowledge, quietly, save, send
 from conversations.worksheet.content import Html, t
 
 
@@ -64,3 +64,17 @@ async def stale(update: Update, state: State) -> State:
     """A button on an older copy of a prompt: changes nothing, and says where the live one is."""
     await acknowledge(update, t("common.stale_prompt"))
     return state
+
+
+def leaving(section: str, words: str = "common.later") -> Step:
+    """Not now (or Done): leaves the section with a kind word; everything saved stays, and the
+    section's live prompt (if it has one) loses its buttons."""
+
+    async def step(update: Update, context: BotContext) -> State:
+        await acknowledge(update)
+        state = await save(update, context, section, END)
+        await retire(update, context, section)
+        await send(update, t(words))
+        return state
+
+    return step

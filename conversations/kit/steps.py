@@ -19,11 +19,13 @@ from telegram.ext import (
     ApplicationHandlerStop,
     BaseHandler,
     ConversationHandler,
+    MessageHandler,
     filters,
 )
 
 from bot.context import BotContext
 from bot.places import PlaceHandler
+from conversations.kit.callbacks import Callbacks
 from conversations.worksheet.content import Html, t
 from storage.repository import DuplicateUpdate, PersonInfo, PersonMissing, Unit
 
@@ -37,19 +39,7 @@ Button: TypeAlias = tuple[str, str]
 # New messages only: an edit must never become the answer to a later prompt.
 NEW_TEXT = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
 NEW_NOT_TEXT = filters.UpdateType.MESSAGE & ~filters.TEXT & ~filters.COMMAND
-
-
-def data(section: str, *parts: object) -> str:
-    """Callback data for a button: `section:part:part`, at most 64 bytes."""
-    value = ":".join([section, *map(str, parts)])
-    if len(value.encode()) > 64:
-        raise ValueError("callback data over 64 bytes")
-    return value
-
-
-def pattern(section: str, *parts: str) -> str:
-    """A regex matching callback data that starts with these parts."""
-    return "^" + ":".join([section, *parts]) + r"(:|$)"
+NOT_A_COMMAND = filters.UpdateType.MESSAGE & ~filters.COMMAND
 
 
 def keyboard(*rows: Sequence[Button]) -> InlineKeyboardMarkup:
@@ -65,7 +55,9 @@ def keyboard(*rows: Sequence[Button]) -> InlineKeyboardMarkup:
 
 def rating_rows(section: str, *parts: object) -> list[list[Button]]:
     """Buttons 1-10 in two rows of five, with callback data `section:parts:N`."""
-    numbers = [(str(n), data(section, *parts, n)) for n in range(1, 11)]
+    cb = Callbacks(section)
+    action, *rest = map(str, parts)
+    numbers = [(str(n), cb(action, *rest, n)) for n in range(1, 11)]
     return [numbers[:5], numbers[5:]]
 
 
@@ -73,8 +65,8 @@ def later_row(section: str, skip_key: str | None = None) -> list[Button]:
     """The row every prompt offers: Skip (if the prompt can be skipped) and Not now."""
     row: list[Button] = []
     if skip_key is not None:
-        row.append((t("common.skip"), data(section, "skip", skip_key)))
-    row.append((t("common.not_now"), data(section, "later")))
+        row.append((t("common.skip"), Callbacks(section)("skip", skip_key)))
+    row.append((t("common.not_now"), Callbacks(section)("later")))
     return row
 
 
@@ -144,8 +136,9 @@ async def save(
             if write is not None:
                 await write(unit)
             await unit.set_state(section, stored_state, data_)
-        if visit is not None:
+        if visit is not None:  # what this update's own writes changed, for the steps after
             visit.place = unit.place
+            visit.person = unit.person
     except DuplicateUpdate:
         logger.info("Update %s redelivered; nothing stored again", update.update_id)
     except PersonMissing:
@@ -190,6 +183,17 @@ async def expect_text(update: Update, context: BotContext) -> None:
 async def expect_buttons(update: Update, context: BotContext) -> None:
     """Tells the person to use the buttons above."""
     await send(update, t("common.expect_buttons"))
+
+
+def wait_for_buttons(state: str) -> MessageHandler[Any, Any]:
+    """A message (not a command) while a step waits for a button: points to the buttons and
+    stays in `state`; nothing is stored or changed."""
+
+    async def step(update: Update, context: BotContext) -> State:
+        await expect_buttons(update, context)
+        return state
+
+    return MessageHandler(NOT_A_COMMAND, stops(step))
 
 
 def section_handler(

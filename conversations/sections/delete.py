@@ -5,25 +5,26 @@ from __future__ import annotations
 from typing import Any
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler
 from telegram.ext.filters import UpdateType
 
 from bot.context import BotContext
+from conversations.kit.callbacks import MENU, Callbacks
 from conversations.kit.steps import (
     END,
     State,
     acknowledge,
-    data,
-    expect_buttons,
     keyboard,
     save,
     section_handler,
     send,
     stops,
+    wait_for_buttons,
 )
 from conversations.worksheet.content import t
 
 SECTION = "delete"
+CB = Callbacks(SECTION)
 CONFIRM = "delete.confirm"
 
 
@@ -33,8 +34,8 @@ async def ask(update: Update, context: BotContext) -> State:
     state = await save(update, context, SECTION, CONFIRM)
     if state == CONFIRM:
         buttons = keyboard(
-            [(t("delete.yes_button"), data(SECTION, "yes"))],
-            [(t("delete.no_button"), data(SECTION, "no"))],
+            [(t("delete.yes_button"), CB("yes"))],
+            [(t("delete.no_button"), CB("no"))],
         )
         await send(update, t("delete.ask"), buttons)
     return state
@@ -61,25 +62,19 @@ async def keep(update: Update, context: BotContext) -> State:
     return state
 
 
-async def use_buttons(update: Update, context: BotContext) -> State:
-    """A message while the bot waits for Yes or No."""
-    await expect_buttons(update, context)
-    return CONFIRM
-
-
 def build_handler() -> Any:
     """The /delete conversation."""
     return section_handler(
         SECTION,
         entry_points=[
             CommandHandler(SECTION, stops(ask), filters=UpdateType.MESSAGE),
-            CallbackQueryHandler(stops(ask), pattern=f"^menu:{SECTION}$"),
+            CallbackQueryHandler(stops(ask), pattern=MENU.pattern(SECTION)),
         ],
         states={
             CONFIRM: [
-                CallbackQueryHandler(stops(erase), pattern=f"^{SECTION}:yes$"),
-                CallbackQueryHandler(stops(keep), pattern=f"^{SECTION}:no$"),
-                MessageHandler(UpdateType.MESSAGE & ~filters.COMMAND, stops(use_buttons)),
+                CallbackQueryHandler(stops(erase), pattern=CB.pattern("yes")),
+                CallbackQueryHandler(stops(keep), pattern=CB.pattern("no")),
+                wait_for_buttons(CONFIRM),
             ],
         },
     )

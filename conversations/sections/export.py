@@ -17,6 +17,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot.context import BotContext
 from conversations.files.chart import render_chart_async
+from conversations.kit.callbacks import MENU
 from conversations.kit.steps import END, State, acknowledge, quietly, section_handler, send, stops
 from conversations.worksheet.content import t
 from conversations.worksheet.dates import local_today
@@ -87,7 +88,7 @@ def build_handler() -> Any:
         SECTION,
         entry_points=[
             CommandHandler(SECTION, stops(export), filters=filters.UpdateType.MESSAGE),
-            CallbackQueryHandler(stops(export), pattern=f"^menu:{SECTION}$"),
+            CallbackQueryHandler(stops(export), pattern=MENU.pattern(SECTION)),
         ],
         states={},
     )

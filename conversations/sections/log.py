@@ -24,7 +24,7 @@ from telegram.ext import (
 from bot.context import BotContext
 from conversations.engines.prompts import maybe_offer
 from conversations.kit.callbacks import DAY, MENU, RATING, Callbacks
-from conversations.kit.prompting import ask_once, is_live, retire, stale
+from conversations.kit.prompting import ask_once, is_live, leaving, retire, stale
 from conversations.kit.steps import (
     END,
     NEW_NOT_TEXT,
@@ -33,7 +33,6 @@ from conversations.kit.steps import (
     Step,
     acknowledge,
     callback_query,
-    expect_buttons,
     expect_text,
     keyboard,
     later_row,
@@ -45,6 +44,7 @@ from conversations.kit.steps import (
     send,
     stops,
     text_of,
+    wait_for_buttons,
 )
 from conversations.worksheet.content import Html, t
 from conversations.worksheet.dates import local_today, session_date_problem, show_date
@@ -273,12 +273,6 @@ async def start_instead(update: Update, context: BotContext) -> State:
     return await start_new(update, context, drafts, preset)
 
 
-async def use_buttons(update: Update, context: BotContext) -> State:
-    """A message while the bot waits for a choice."""
-    await expect_buttons(update, context)
-    return CHOOSE
-
-
 # Steps ---------------------------------------------------------------------------------------
 
 
@@ -467,13 +461,8 @@ async def offer_finish(update: Update, context: BotContext) -> None:
     await maybe_offer(update, context)
 
 
-async def leave_for_now(update: Update, context: BotContext) -> State:
-    """Not now: leaves the section; the draft stays for /log to continue."""
-    await acknowledge(update)
-    state = await save(update, context, SECTION, END)
-    await retire(update, context, SECTION)
-    await send(update, t("log.later"))
-    return state
+# Not now: leaves the section; the draft stays for /log to continue.
+leave_for_now = leaving(SECTION, "log.later")
 
 
 # Wiring --------------------------------------------------------------------------------------
@@ -491,7 +480,7 @@ def build_handler() -> ConversationHandler[Any]:
             CallbackQueryHandler(stops(continue_draft), pattern=CB.pattern("continue")),
             CallbackQueryHandler(stops(start_instead), pattern=CB.pattern("start")),
             later,
-            MessageHandler(NEW_TEXT | NEW_NOT_TEXT, stops(use_buttons)),
+            wait_for_buttons(CHOOSE),
         ],
         DATE: [
             CallbackQueryHandler(stops(date_button), pattern=CB.pattern("today")),

@@ -21,6 +21,8 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.context import BotContext
+from conversations.kit.callbacks import MENU, Callbacks
+from conversations.kit.prompting import leaving
 from conversations.kit.steps import (
     END,
     NEW_NOT_TEXT,
@@ -28,8 +30,6 @@ from conversations.kit.steps import (
     Button,
     State,
     acknowledge,
-    callback_query,
-    data,
     expect_buttons,
     expect_text,
     keyboard,
@@ -41,6 +41,7 @@ from conversations.kit.steps import (
     send,
     stops,
     text_of,
+    wait_for_buttons,
 )
 from conversations.sections.log import today_for
 from conversations.worksheet import words
@@ -53,6 +54,7 @@ from conversations.worksheet.words import prompt_text
 from storage.repository import AnswerValue, SessionRow, Unit
 
 SECTION = "review"
+CB = Callbacks(SECTION)
 EDIT = "review.edit"  # waiting for a new value; data: {"target": ...}
 CONFIRM = "review.confirm"  # waiting for Yes / No; data: {"target": ...}
 
@@ -214,7 +216,7 @@ async def reply(
 
 def back_row(*extra: Button) -> list[Button]:
     """A row that leads back: to a view, and to the overview."""
-    return [*extra, (t("review.back"), data(SECTION, "home"))]
+    return [*extra, (t("review.back"), CB("home"))]
 
 
 # Small helpers for steps ---------------------------------------------------------------------
@@ -228,8 +230,8 @@ def user_id(update: Update) -> int:
 
 
 def parts_of(update: Update) -> list[str]:
-    """The pressed button's callback data, split at the colons."""
-    return (callback_query(update).data or "").split(":")
+    """The parts of the pressed button's data after its action ("review:fix:<uid>:<field>")."""
+    return CB.parts(update)
 
 
 async def unchanged(update: Update, context: BotContext) -> State:
@@ -313,9 +315,9 @@ async def overview(update: Update, context: BotContext) -> State:
     marks = await context.store.marks(person)
     lines = status_lines(answers, marks, await context.store.count_sessions(person))
     buttons = [
-        (label_of(section), data(SECTION, "chart", 0))
+        (label_of(section), CB("chart", 0))
         if section.kind is SectionKind.CHART
-        else (label_of(section), data(SECTION, "view", section.id))
+        else (label_of(section), CB("view", section.id))
         for section in worksheet()
     ]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
@@ -391,10 +393,10 @@ def answer_row(q: Question, value: str | None) -> list[Button]:
     """Show (for long answers), Change, and Clear (for given answers) of one question."""
     row: list[Button] = []
     if q.kind == TEXT and value and len(value) > PREVIEW:
-        row.append((t("review.show_button", number=q.number), data(SECTION, "show", q.key)))
-    row.append((t("review.change_button", number=q.number), data(SECTION, "change", q.key)))
+        row.append((t("review.show_button", number=q.number), CB("show", q.key)))
+    row.append((t("review.change_button", number=q.number), CB("change", q.key)))
     if value:
-        row.append((t("review.clear_button", number=q.number), data(SECTION, "clear", q.key)))
+        row.append((t("review.clear_button", number=q.number), CB("clear", q.key)))
     return row
 
 
@@ -402,7 +404,7 @@ def group_back(key: str) -> list[Button]:
     """Back to the view of the section an answer belongs to, and to the overview."""
     group = key.split(".", 1)[0]
     back = t("review.prompts.back", name=t(f"menu.{group}"))
-    return back_row((back, data(SECTION, "view", group)))
+    return back_row((back, CB("view", group)))
 
 
 async def view_answers(update: Update, context: BotContext, group: str) -> None:
@@ -419,7 +421,7 @@ async def view_answers(update: Update, context: BotContext, group: str) -> None:
 async def view(update: Update, context: BotContext) -> State:
     """Opens one section's view from the overview."""
     await acknowledge(update, close=False)
-    section = worksheet().get(parts_of(update)[2])
+    section = worksheet().get(parts_of(update)[0])
     if section is None or section.kind is SectionKind.CHART:
         return await unchanged(update, context)
     state = await save(update, context, SECTION, END)
@@ -436,7 +438,7 @@ async def view(update: Update, context: BotContext) -> State:
 
 async def show_full(update: Update, context: BotContext) -> State:
     """Sends one whole answer in its own message(s)."""
-    q = question(parts_of(update)[2])
+    q = question(parts_of(update)[0])
     if q is None:
         return await unchanged(update, context)
     await acknowledge(update, close=False)
@@ -468,14 +470,14 @@ def target_kind(target: str) -> str | None:
 def value_rows(target: str, kind: str) -> list[list[Button]]:
     """The buttons that give a value at once: Yes / No, 1-10, Today / Yesterday."""
     if kind == CHOICE:
-        return [[(t(f"common.{v}"), data(SECTION, "set", target, v)) for v in CHOICES]]
+        return [[(t(f"common.{v}"), CB("set", target, v)) for v in CHOICES]]
     if kind == RATING:
         return rating_rows(SECTION, "set", target)
     if kind == DATE:
         return [
             [
-                (t("log.today_button"), data(SECTION, "set", target, "today")),
-                (t("log.yesterday_button"), data(SECTION, "set", target, "yesterday")),
+                (t("log.today_button"), CB("set", target, "today")),
+                (t("log.yesterday_button"), CB("set", target, "yesterday")),
             ]
         ]
     return []
@@ -501,7 +503,7 @@ async def ask(update: Update, context: BotContext, target: str) -> State:
 
 async def change(update: Update, context: BotContext) -> State:
     """Change on an answer: asks for the new one."""
-    q = question(parts_of(update)[2])
+    q = question(parts_of(update)[0])
     if q is None:
         return await unchanged(update, context)
     await acknowledge(update, close=False)
@@ -510,7 +512,7 @@ async def change(update: Update, context: BotContext) -> State:
 
 async def fix(update: Update, context: BotContext) -> State:
     """A field button on a chart row: asks for the corrected value."""
-    _, _, uid, field = parts_of(update)
+    uid, field = parts_of(update)
     if await chart_row(update, context, uid) is None:
         return await unchanged(update, context)
     await acknowledge(update, close=False)
@@ -530,10 +532,10 @@ def change_button(target: str) -> Button:
     """The button that asks for a target's new value again."""
     uid, field = session_target(target) or ("", None)
     if field is not None:
-        return (t(FIX_LABELS[field]), data(SECTION, "fix", uid, field))
+        return (t(FIX_LABELS[field]), CB("fix", uid, field))
     q = question(target)
     number = q.number if q is not None else ""
-    return (t("review.change_button", number=number), data(SECTION, "change", target))
+    return (t("review.change_button", number=number), CB("change", target))
 
 
 async def new_text(update: Update, context: BotContext) -> State:
@@ -569,7 +571,7 @@ async def new_text(update: Update, context: BotContext) -> State:
 
 async def chosen(update: Update, context: BotContext) -> State:
     """A value button (Yes / No, 1-10, Today / Yesterday) while a change waits."""
-    _, _, target, value = parts_of(update)
+    target, value = parts_of(update)
     kind = target_kind(target)
     if target != await target_of(update, context) or kind is None:
         return await unchanged(update, context)
@@ -629,7 +631,7 @@ async def gone(update: Update, context: BotContext, back: list[Button] | None = 
 
 async def keep(update: Update, context: BotContext) -> State:
     """Skip while a change waits, or No to clearing or removing: keeps the value as it is."""
-    target = parts_of(update)[2]
+    target = parts_of(update)[0]
     if target != await target_of(update, context):
         return await unchanged(update, context)
     await acknowledge(update)
@@ -638,12 +640,8 @@ async def keep(update: Update, context: BotContext) -> State:
     return state
 
 
-async def later(update: Update, context: BotContext) -> State:
-    """Not now: leaves; nothing was changed."""
-    await acknowledge(update)
-    state = await save(update, context, SECTION, END)
-    await send(update, t("common.later"))
-    return state
+# Not now: leaves; nothing was changed.
+later = leaving(SECTION)
 
 
 async def wrong_kind(update: Update, context: BotContext) -> State:
@@ -663,12 +661,12 @@ async def wrong_kind(update: Update, context: BotContext) -> State:
 
 def confirm_rows(target: str, yes: str, no: str) -> list[Button]:
     """Yes / No for one target."""
-    return [(t(yes), data(SECTION, "yes", target)), (t(no), data(SECTION, "no", target))]
+    return [(t(yes), CB("yes", target)), (t(no), CB("no", target))]
 
 
 async def ask_clear(update: Update, context: BotContext) -> State:
     """Clear on an answer: asks first."""
-    q = question(parts_of(update)[2])
+    q = question(parts_of(update)[0])
     if q is None or not _text(await context.store.answers(user_id(update), q.key), q.key):
         return await unchanged(update, context)
     await acknowledge(update, close=False)
@@ -683,7 +681,7 @@ async def ask_clear(update: Update, context: BotContext) -> State:
 
 async def ask_remove(update: Update, context: BotContext) -> State:
     """Remove on a chart row: asks first."""
-    uid = parts_of(update)[2]
+    uid = parts_of(update)[0]
     row = await chart_row(update, context, uid)
     if row is None:
         return await unchanged(update, context)
@@ -700,7 +698,7 @@ async def ask_remove(update: Update, context: BotContext) -> State:
 
 async def confirm(update: Update, context: BotContext) -> State:
     """Yes: clears the answer or removes the chart row."""
-    target = parts_of(update)[2]
+    target = parts_of(update)[0]
     if target != await target_of(update, context):
         return await unchanged(update, context)
     await acknowledge(update)
@@ -726,12 +724,6 @@ async def confirm(update: Update, context: BotContext) -> State:
     return state
 
 
-async def not_a_button(update: Update, context: BotContext) -> State:
-    """A message while Yes / No waits."""
-    await expect_buttons(update, context)
-    return CONFIRM
-
-
 # The session chart (dates and ratings shown, and dates checked, as /log does) -----------------
 
 
@@ -742,7 +734,7 @@ def format_rating(value: int | None) -> Html:
 
 def chart_back() -> list[Button]:
     """Back to the chart, and to the overview."""
-    return back_row((t("review.chart.back"), data(SECTION, "chart", 0)))
+    return back_row((t("review.chart.back"), CB("chart", 0)))
 
 
 def back_for(target: str) -> list[Button]:
@@ -775,7 +767,7 @@ async def chart(update: Update, context: BotContext) -> State:
         )
         return state
     pages = (len(rows) + PAGE - 1) // PAGE
-    page = min(int(parts_of(update)[2]), pages - 1)
+    page = min(int(parts_of(update)[0]), pages - 1)
     first = page * PAGE
     chunk = rows[first : first + PAGE]
     heading = [t("review.chart.title"), t("review.chart.hint")]
@@ -791,12 +783,12 @@ async def chart(update: Update, context: BotContext) -> State:
             trust=row.trust or t("log.blank"),
             safety=row.safety or t("log.blank"),
         )
-        parts.append((chart_line(row), [[(html.unescape(label), data(SECTION, "entry", row.uid))]]))
+        parts.append((chart_line(row), [[(html.unescape(label), CB("entry", row.uid))]]))
     nav: list[Button] = []
     if page > 0:
-        nav.append((t("review.chart.newer"), data(SECTION, "chart", page - 1)))
+        nav.append((t("review.chart.newer"), CB("chart", page - 1)))
     if page < pages - 1:
-        nav.append((t("review.chart.older"), data(SECTION, "chart", page + 1)))
+        nav.append((t("review.chart.older"), CB("chart", page + 1)))
     await reply(update, parts, [nav, back_row()], sep="\n")
     return state
 
@@ -815,15 +807,15 @@ async def send_row(update: Update, row: SessionRow) -> None:
         *long_blocks(t("review.chart.topic"), row.topic or "", blank),
         *long_blocks(t("review.chart.role"), row.role or "", blank),
     ]
-    fix_: list[Button] = [(t(FIX_LABELS[f]), data(SECTION, "fix", row.uid, f)) for f in FIELDS]
-    remove: Button = (t("review.chart.remove"), data(SECTION, "remove", row.uid))
+    fix_: list[Button] = [(t(FIX_LABELS[f]), CB("fix", row.uid, f)) for f in FIELDS]
+    remove: Button = (t("review.chart.remove"), CB("remove", row.uid))
     rows: list[list[Button]] = [fix_[0:2], fix_[2:4], [fix_[4], remove], chart_back()]
     await reply(update, [(block, []) for block in blocks], rows)
 
 
 async def entry(update: Update, context: BotContext) -> State:
     """A session button in the chart: the row in full."""
-    row = await chart_row(update, context, parts_of(update)[2])
+    row = await chart_row(update, context, parts_of(update)[0])
     if row is None:
         return await unchanged(update, context)
     await acknowledge(update, close=False)
@@ -835,9 +827,9 @@ async def entry(update: Update, context: BotContext) -> State:
 # Wiring --------------------------------------------------------------------------------------
 
 
-def button(step: Any, *pattern: str) -> CallbackQueryHandler[Any, Any]:
-    """A handler for buttons whose data matches `review:<pattern>` exactly."""
-    return CallbackQueryHandler(stops(step), pattern="^" + ":".join([SECTION, *pattern]) + "$")
+def button(step: Any, action: str, *parts: str) -> CallbackQueryHandler[Any, Any]:
+    """A handler for the buttons of one action whose parts match `parts` exactly."""
+    return CallbackQueryHandler(stops(step), pattern=CB.pattern(action, *parts))
 
 
 def build_handler() -> Any:
@@ -848,7 +840,7 @@ def build_handler() -> Any:
         SECTION,
         entry_points=[
             CommandHandler("review", stops(overview), filters=filters.UpdateType.MESSAGE),
-            CallbackQueryHandler(stops(overview), pattern=f"^menu:{SECTION}$"),
+            CallbackQueryHandler(stops(overview), pattern=MENU.pattern(SECTION)),
             button(overview, "home"),
             button(view, "view", "(?:" + "|".join(view_names()) + ")"),
             button(show_full, "show", KEY),
@@ -870,7 +862,7 @@ def build_handler() -> Any:
             CONFIRM: [
                 button(confirm, "yes", KEY),
                 button(keep, "no", KEY),
-                MessageHandler(filters.UpdateType.MESSAGE & ~filters.COMMAND, stops(not_a_button)),
+                wait_for_buttons(CONFIRM),
             ],
         },
     )

@@ -22,8 +22,9 @@ from telegram.ext import (
 )
 
 from bot.context import BotContext
+from conversations.kit.callbacks import MENU, Callbacks
+from conversations.kit.prompting import leaving
 from conversations.kit.steps import (
-    END,
     NEW_NOT_TEXT,
     NEW_TEXT,
     Button,
@@ -31,17 +32,17 @@ from conversations.kit.steps import (
     Step,
     acknowledge,
     callback_query,
-    data,
-    expect_buttons,
     expect_text,
     keyboard,
     later_row,
+    person_of,
     position_data,
     save,
     section_handler,
     send,
     stops,
     text_of,
+    wait_for_buttons,
 )
 from conversations.worksheet import timeplan
 from conversations.worksheet.content import Html, items, t
@@ -61,6 +62,7 @@ from storage.models import ScheduleKind
 from storage.repository import PersonInfo, ScheduleInfo, Unit
 
 SECTION = "schedule"
+CB = Callbacks(SECTION)
 ZONE = "schedule.zone"
 LIST = "schedule.list"
 WEEKDAY = "schedule.weekday"
@@ -185,12 +187,6 @@ async def apply(
     return result
 
 
-async def person_of(update: Update, context: BotContext) -> PersonInfo | None:
-    """The person who sent the update."""
-    user = update.effective_user
-    return None if user is None else await context.store.get_person(user.id)
-
-
 # The time zone (shared with /settings) --------------------------------------------------------
 
 
@@ -248,12 +244,16 @@ def zone_step(
     return [
         MessageHandler(NEW_TEXT, stops(typed)),
         MessageHandler(filters.LOCATION & filters.UpdateType.MESSAGE, stops(shared)),
-        CallbackQueryHandler(stops(keep), pattern=f"^{section}:skip:zone$"),
+        CallbackQueryHandler(stops(keep), pattern=Callbacks(section).pattern("skip", "zone")),
         MessageHandler(NEW_NOT_TEXT, stops(wrong_kind)),
     ]
 
 
 # The list -------------------------------------------------------------------------------------
+
+
+# Shows a section's overview again, with a note on what just changed.
+Show = Callable[[Update, BotContext, Html | None], Awaitable[None]]
 
 
 async def show_list(update: Update, context: BotContext, note: Html | None = None) -> None:
@@ -280,14 +280,14 @@ async def show_list(update: Update, context: BotContext, note: Html | None = Non
     if person.timezone is not None:
         parts.append(t("schedule.zone_line", zone=zone_label(person.timezone)))
     removes = [
-        (t("schedule.remove_button", number=n), data(SECTION, "remove", info.id))
+        (t("schedule.remove_button", number=n), CB("remove", info.id))
         for n, info in enumerate(mine, start=1)
     ]
     remove_rows = [removes[i : i + REMOVE_PER_ROW] for i in range(0, len(removes), REMOVE_PER_ROW)]
     pause: Button = (
-        (t("schedule.resume_button"), data(SECTION, "resume"))
+        (t("schedule.resume_button"), CB("resume"))
         if person.reminders_paused
-        else (t("schedule.pause_button"), data(SECTION, "pause"))
+        else (t("schedule.pause_button"), CB("pause"))
     )
     await send(
         update,
@@ -295,12 +295,12 @@ async def show_list(update: Update, context: BotContext, note: Html | None = Non
         keyboard(
             *remove_rows,
             [
-                (t("schedule.add_weekly"), data(SECTION, "add", ScheduleKind.WEEKLY)),
-                (t("schedule.add_biweekly"), data(SECTION, "add", ScheduleKind.BIWEEKLY)),
+                (t("schedule.add_weekly"), CB("add", ScheduleKind.WEEKLY)),
+                (t("schedule.add_biweekly"), CB("add", ScheduleKind.BIWEEKLY)),
             ],
-            [(t("schedule.add_once"), data(SECTION, "add", ScheduleKind.ONCE))],
+            [(t("schedule.add_once"), CB("add", ScheduleKind.ONCE))],
             [pause],
-            [(t("common.done"), data(SECTION, "done"))],
+            [(t("common.done"), CB("done"))],
         ),
     )
 
@@ -349,43 +349,24 @@ async def remove(update: Update, context: BotContext) -> State:
     return state
 
 
-def pausing(paused: bool) -> Step:
-    """The handler for Pause all reminders, or Resume."""
+def pausing(
+    paused: bool, section: str = SECTION, state: str = LIST, show: Show = show_list
+) -> Step:
+    """The handler for Pause all reminders, or Resume (in this list, or /settings' overview)."""
 
     async def press(update: Update, context: BotContext) -> State:
         await acknowledge(update)
-        state = await apply(update, context, SECTION, LIST, set_paused(paused), data_={})
-        if state == LIST:
-            await show_list(update, context, t("schedule.paused" if paused else "schedule.resumed"))
-        return state
+        saved = await apply(update, context, section, state, set_paused(paused), data_={})
+        if saved == state:
+            await show(update, context, t("schedule.paused" if paused else "schedule.resumed"))
+        return saved
 
     return press
 
 
-async def done(update: Update, context: BotContext) -> State:
-    """Done: leaves the section."""
-    await acknowledge(update)
-    state = await save(update, context, SECTION, END)
-    await send(update, t("schedule.done"))
-    return state
-
-
-async def later(update: Update, context: BotContext) -> State:
-    """Not now: leaves the section; whatever was saved stays."""
-    await acknowledge(update)
-    state = await save(update, context, SECTION, END)
-    await send(update, t("schedule.later"))
-    return state
-
-
-def use_buttons(state: str) -> Step:
-    """The handler for a message where the bot waits for a button."""
-
-    async def answer(update: Update, context: BotContext) -> State:
-        await expect_buttons(update, context)
-        return state
-
-    return answer
+# Done, or Not now: leaves the section; whatever was saved stays.
+done = leaving(SECTION, "schedule.done")
+later = leaving(SECTION, "schedule.later")
 
 
 # Adding a schedule ---------------------------------------------------------------------------
@@ -409,13 +390,10 @@ async def add(update: Update, context: BotContext) -> State:
 
 async def ask(update: Update, context: BotContext, step: str, saved: dict[str, Any]) -> None:
     """Sends the prompt of one step of adding, with Back and Not now."""
-    later_buttons: list[Button] = [(t("schedule.back"), data(SECTION, "back", step.split(".")[1]))]
+    later_buttons: list[Button] = [(t("schedule.back"), CB("back", step.split(".")[1]))]
     later_buttons += later_row(SECTION)
     if step == WEEKDAY:
-        days = [
-            (label, data(SECTION, "day", n))
-            for n, label in enumerate(items("schedule.weekdays_short"))
-        ]
+        days = [(label, CB("day", n)) for n, label in enumerate(items("schedule.weekdays_short"))]
         await send(
             update, t("schedule.weekday_prompt"), keyboard(days[:4], days[4:], later_buttons)
         )
@@ -424,15 +402,12 @@ async def ask(update: Update, context: BotContext, step: str, saved: dict[str, A
         once = saved.get("kind") == ScheduleKind.ONCE
         key = "schedule.once_date_prompt" if once else "schedule.biweekly_date_prompt"
         days = [
-            (t("schedule.today_button"), data(SECTION, "on", "today")),
-            (t("schedule.tomorrow_button"), data(SECTION, "on", "tomorrow")),
+            (t("schedule.today_button"), CB("on", "today")),
+            (t("schedule.tomorrow_button"), CB("on", "tomorrow")),
         ]
         await send(update, t(key), keyboard(days, later_buttons))
         return
-    times = [
-        (label, data(SECTION, "at", label.replace(":", "")))
-        for label in items("schedule.common_times")
-    ]
+    times = [(label, CB("at", label.replace(":", ""))) for label in items("schedule.common_times")]
     text = Html(f"{heading(saved)}\n\n{t('schedule.time_prompt')}")
     await send(update, text, keyboard(times[:4], times[4:], later_buttons))
 
@@ -592,9 +567,9 @@ def wrong_kind(step: str) -> Step:
 # Wiring --------------------------------------------------------------------------------------
 
 
-def button(step: Step, *parts: str) -> Any:
-    """A handler for buttons whose data is exactly `schedule:<parts>` (parts are regexes)."""
-    return CallbackQueryHandler(stops(step), pattern="^" + ":".join([SECTION, *parts]) + "$")
+def button(step: Step, action: str, *parts: str) -> Any:
+    """A handler for the buttons of one action whose parts match `parts` (regexes) exactly."""
+    return CallbackQueryHandler(stops(step), pattern=CB.pattern(action, *parts))
 
 
 def build_handler() -> Any:
@@ -604,7 +579,7 @@ def build_handler() -> Any:
         SECTION,
         entry_points=[
             CommandHandler(SECTION, stops(enter), filters=filters.UpdateType.MESSAGE),
-            CallbackQueryHandler(stops(enter), pattern=f"^menu:{SECTION}$"),
+            CallbackQueryHandler(stops(enter), pattern=MENU.pattern(SECTION)),
         ],
         states={
             ZONE: [*zone_step(SECTION, ZONE, LIST, show_list), later_button],
@@ -615,17 +590,13 @@ def build_handler() -> Any:
                 button(pausing(False), "resume"),
                 button(done, "done"),
                 later_button,
-                MessageHandler(
-                    filters.UpdateType.MESSAGE & ~filters.COMMAND, stops(use_buttons(LIST))
-                ),
+                wait_for_buttons(LIST),
             ],
             WEEKDAY: [
                 button(weekday, "day", "[0-6]"),
                 button(back, "back", "weekday"),
                 later_button,
-                MessageHandler(
-                    filters.UpdateType.MESSAGE & ~filters.COMMAND, stops(use_buttons(WEEKDAY))
-                ),
+                wait_for_buttons(WEEKDAY),
             ],
             DATE: [
                 MessageHandler(NEW_TEXT, stops(date_text)),

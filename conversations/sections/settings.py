@@ -14,8 +14,9 @@ from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.context import BotContext
+from conversations.kit.callbacks import MENU, Callbacks
+from conversations.kit.prompting import leaving
 from conversations.kit.steps import (
-    END,
     NEW_NOT_TEXT,
     NEW_TEXT,
     Button,
@@ -23,25 +24,24 @@ from conversations.kit.steps import (
     Step,
     acknowledge,
     callback_query,
-    data,
-    expect_buttons,
     expect_text,
     keyboard,
     later_row,
+    person_of,
     position_data,
     save,
     section_handler,
     send,
     stops,
     text_of,
+    wait_for_buttons,
 )
+from conversations.sections import schedule
 from conversations.sections.schedule import (
     apply,
     ask_zone,
     next_reminder_line,
-    person_of,
     set_delay,
-    set_paused,
     zone_step,
 )
 from conversations.worksheet.content import Html, items, t
@@ -51,6 +51,7 @@ from storage.models import ScheduleKind
 from storage.repository import Unit
 
 SECTION = "settings"
+CB = Callbacks(SECTION)
 OVERVIEW = "settings.overview"
 ZONE = "settings.zone"
 DELAY = "settings.delay"
@@ -91,9 +92,9 @@ async def show_overview(update: Update, context: BotContext, note: Html | None =
     if upcoming is not None and not person.reminders_paused:
         parts.append(upcoming)
     pause: Button = (
-        (t("settings.resume_button"), data(SECTION, "resume"))
+        (t("settings.resume_button"), CB("resume"))
         if person.reminders_paused
-        else (t("settings.pause_button"), data(SECTION, "pause"))
+        else (t("settings.pause_button"), CB("pause"))
     )
     summary = next((i for i in await context.store.schedules(user.id) if i.kind == WEEKLY), None)
     if summary is None or summary.weekday is None:
@@ -103,11 +104,11 @@ async def show_overview(update: Update, context: BotContext, note: Html | None =
         line = t("settings.summary_on", weekday=day, time=clock(summary.at_time))
         parts[-1] = Html(f"{parts[-1]}\n{line}")
     rows: list[list[Button]] = [
-        [(t("settings.zone_button"), data(SECTION, "zone"))],
-        [(t("settings.timing_button"), data(SECTION, "timing"))],
+        [(t("settings.zone_button"), CB("zone"))],
+        [(t("settings.timing_button"), CB("timing"))],
         [pause],
-        [(t("settings.summary_button"), data(SECTION, "summary"))],
-        [(t("common.done"), data(SECTION, "done"))],
+        [(t("settings.summary_button"), CB("summary"))],
+        [(t("common.done"), CB("done"))],
     ]
     await send(update, Html("\n\n".join(parts)), keyboard(*rows))
 
@@ -136,39 +137,13 @@ async def change_zone(update: Update, context: BotContext) -> State:
 
 
 def pausing(paused: bool) -> Step:
-    """The handler for Pause reminders, or Resume."""
-
-    async def press(update: Update, context: BotContext) -> State:
-        await acknowledge(update)
-        state = await apply(update, context, SECTION, OVERVIEW, set_paused(paused), data_={})
-        if state == OVERVIEW:
-            note = t("schedule.paused" if paused else "schedule.resumed")
-            await show_overview(update, context, note)
-        return state
-
-    return press
+    """The handler for Pause reminders, or Resume: as in /schedule, back to the overview."""
+    return schedule.pausing(paused, SECTION, OVERVIEW, show_overview)
 
 
-async def done(update: Update, context: BotContext) -> State:
-    """Done: leaves the settings."""
-    await acknowledge(update)
-    state = await save(update, context, SECTION, END)
-    await send(update, t("settings.done"))
-    return state
-
-
-async def later(update: Update, context: BotContext) -> State:
-    """Not now: leaves the settings; whatever was saved stays."""
-    await acknowledge(update)
-    state = await save(update, context, SECTION, END)
-    await send(update, t("settings.later"))
-    return state
-
-
-async def use_buttons(update: Update, context: BotContext) -> State:
-    """A message while the overview waits for a button."""
-    await expect_buttons(update, context)
-    return OVERVIEW
+# Done, or Not now: leaves the settings; whatever was saved stays.
+done = leaving(SECTION, "settings.done")
+later = leaving(SECTION, "settings.later")
 
 
 # The reminder's timing -----------------------------------------------------------------------
@@ -178,7 +153,7 @@ async def ask_delay(update: Update, context: BotContext) -> None:
     """Asks how long after a session starts its reminder should come."""
     person = await person_of(update, context)
     current = 60 if person is None else person.reminder_delay_min
-    choices = [(t("settings.minutes_button", minutes=n), data(SECTION, "min", n)) for n in DELAYS]
+    choices = [(t("settings.minutes_button", minutes=n), CB("min", n)) for n in DELAYS]
     await send(
         update,
         t("settings.delay_prompt", delay=delay_text(current)),
@@ -246,18 +221,15 @@ async def ask_summary(update: Update, context: BotContext) -> State:
         return await change_zone(update, context)
     state = await save(update, context, SECTION, SUMMARY_DAY)
     if state == SUMMARY_DAY:
-        days = [
-            (label, data(SECTION, "sday", n))
-            for n, label in enumerate(items("schedule.weekdays_short"))
-        ]
+        days = [(label, CB("sday", n)) for n, label in enumerate(items("schedule.weekdays_short"))]
         await send(
             update,
             t("settings.summary_prompt"),
             keyboard(
-                [(t("settings.summary_default"), data(SECTION, "sdefault"))],
+                [(t("settings.summary_default"), CB("sdefault"))],
                 days[:4],
                 days[4:],
-                [(t("settings.summary_off_button"), data(SECTION, "soff"))],
+                [(t("settings.summary_off_button"), CB("soff"))],
                 later_row(SECTION),
             ),
         )
@@ -301,7 +273,7 @@ async def summary_day(update: Update, context: BotContext) -> State:
 
 async def ask_summary_time(update: Update) -> None:
     """Asks at what time the summary should come."""
-    times = [(label, data(SECTION, "stime", label.replace(":", ""))) for label in SUMMARY_TIMES]
+    times = [(label, CB("stime", label.replace(":", ""))) for label in SUMMARY_TIMES]
     await send(update, t("settings.summary_time_prompt"), keyboard(times, later_row(SECTION)))
 
 
@@ -344,9 +316,9 @@ async def store_summary(
 # Wiring --------------------------------------------------------------------------------------
 
 
-def button(step: Step, *parts: str) -> BaseHandler[Update, Any, Any]:
-    """A handler for buttons whose data is exactly `settings:<parts>` (parts are regexes)."""
-    return CallbackQueryHandler(stops(step), pattern="^" + ":".join([SECTION, *parts]) + "$")
+def button(step: Step, action: str, *parts: str) -> BaseHandler[Update, Any, Any]:
+    """A handler for the buttons of one action whose parts match `parts` (regexes) exactly."""
+    return CallbackQueryHandler(stops(step), pattern=CB.pattern(action, *parts))
 
 
 def build_handler() -> Any:
@@ -357,7 +329,7 @@ def build_handler() -> Any:
         SECTION,
         entry_points=[
             CommandHandler(SECTION, stops(enter), filters=filters.UpdateType.MESSAGE),
-            CallbackQueryHandler(stops(enter), pattern=f"^menu:{SECTION}$"),
+            CallbackQueryHandler(stops(enter), pattern=MENU.pattern(SECTION)),
         ],
         states={
             OVERVIEW: [
@@ -367,14 +339,14 @@ def build_handler() -> Any:
                 button(pausing(False), "resume"),
                 button(ask_summary, "summary"),
                 button(done, "done"),
-                MessageHandler(filters.UpdateType.MESSAGE & ~filters.COMMAND, stops(use_buttons)),
+                wait_for_buttons(OVERVIEW),
             ],
             SUMMARY_DAY: [
                 button(summary_default, "sdefault"),
                 button(summary_day, "sday", "[0-6]"),
                 button(summary_off, "soff"),
                 later_button,
-                MessageHandler(filters.UpdateType.MESSAGE & ~filters.COMMAND, stops(use_buttons)),
+                wait_for_buttons(SUMMARY_DAY),
             ],
             SUMMARY_TIME: [
                 MessageHandler(NEW_TEXT, stops(summary_time_typed)),

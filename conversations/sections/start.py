@@ -18,8 +18,8 @@ from telegram.ext import (
 )
 
 from bot.context import BotContext
-from conversations.kit.callbacks import MENU
-from conversations.kit.steps import acknowledge, data, keyboard, person_of, send
+from conversations.kit.callbacks import MENU, Callbacks
+from conversations.kit.steps import acknowledge, keyboard, person_of, send
 from conversations.worksheet.content import Html, lookup, t
 from conversations.worksheet.current import worksheet
 from storage.repository import PersonMissing
@@ -27,11 +27,12 @@ from storage.repository import PersonMissing
 logger = logging.getLogger(__name__)
 
 SECTION = "start"
+CB = Callbacks(SECTION)
 # The bot's own features, after the worksheet's sections in the menu and the command list.
 FEATURES = ("review", "summary", "schedule", "settings", "export", "delete")
 # What a person may do before giving consent.
 OPEN_COMMANDS = frozenset({"start", "help", "crisis"})
-OPEN_BUTTONS = frozenset({data(SECTION, "agree")})
+OPEN_BUTTONS = frozenset({CB("agree")})
 
 
 # Features that only make sense with a session chart: its reminders and its weekly summary.
@@ -131,7 +132,7 @@ async def start(update: Update, context: BotContext) -> None:
     await send(
         update,
         t("start.privacy"),
-        keyboard([(t("start.agree_button"), data(SECTION, "agree"))]),
+        keyboard([(t("start.agree_button"), CB("agree"))]),
     )
 
 
@@ -230,12 +231,12 @@ def handlers() -> list[BaseHandler[Update, Any, Any]]:
     new = filters.UpdateType.MESSAGE
     return [
         CommandHandler("start", start, filters=new),
-        CallbackQueryHandler(agree, pattern=f"^{SECTION}:agree$"),
+        CallbackQueryHandler(agree, pattern=CB.pattern("agree")),
         CommandHandler("menu", show_menu, filters=new),
-        CallbackQueryHandler(show_menu, pattern="^menu:menu$"),
+        CallbackQueryHandler(show_menu, pattern=MENU.pattern("menu")),
         CommandHandler("help", show_help, filters=new),
         CommandHandler("crisis", show_crisis, filters=new),
-        CallbackQueryHandler(show_crisis, pattern="^menu:crisis$"),
+        CallbackQueryHandler(show_crisis, pattern=MENU.pattern("crisis")),
         CommandHandler("cancel", cancel, filters=new),
         CallbackQueryHandler(stale_button),
         MessageHandler(filters.UpdateType.EDITED_MESSAGE, edited),

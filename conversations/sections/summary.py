@@ -12,11 +12,11 @@ from telegram.ext.filters import UpdateType
 
 from bot.context import BotContext
 from conversations.files.chart import render_chart_async
+from conversations.kit.callbacks import MENU
 from conversations.kit.steps import (
     END,
     State,
     acknowledge,
-    data,
     keyboard,
     section_handler,
     send,
@@ -218,7 +218,7 @@ async def show(update: Update, context: BotContext) -> State:
     assert user is not None
     composed = await compose(context.store, user.id)
     if composed.empty:
-        button = keyboard([(t("summary.log_button"), data("menu", "log"))])
+        button = keyboard([(t("summary.log_button"), MENU("log"))])
         for index, message in enumerate(composed.messages):
             last = index == len(composed.messages) - 1
             await send(update, message, button if last else None)
@@ -236,7 +236,7 @@ def build_handler() -> Any:
         SECTION,
         entry_points=[
             CommandHandler("summary", stops(show), filters=UpdateType.MESSAGE),
-            CallbackQueryHandler(stops(show), pattern=f"^menu:{SECTION}$"),
+            CallbackQueryHandler(stops(show), pattern=MENU.pattern(SECTION)),
         ],
         states={},
     )

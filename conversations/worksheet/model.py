@@ -194,11 +194,24 @@ class Section:
         return next((p for p in self.prompts() if p.key == key), None)
 
     def counts(self, answers: Answers) -> tuple[int, int, int]:
-        """Of the answers that apply: how many answered, skipped, and in all."""
-        asked = self.asked(answers)
-        answered = sum(1 for p in asked if answers.get(p.key))
-        skipped = sum(1 for p in asked if p.key in answers and not answers.get(p.key))
-        return answered, skipped, len(asked)
+        """Of the questions that apply, as the person counts them (a numbered question with its
+        three answers is one): how many answered (in part or in full), how many skipped (none
+        of it answered, some of it skipped), and how many in all."""
+        answered = skipped = total = 0
+        for item in self.items:
+            asked = [p for p in item.prompts() if p.applies(answers)]
+            if not asked:
+                continue
+            total += 1
+            if any(answers.get(p.key) for p in asked):
+                answered += 1
+            elif any(p.key in answers for p in asked):
+                skipped += 1
+        return answered, skipped, total
+
+    def skipped(self, answers: Answers) -> list[Prompt]:
+        """The answers that apply and were skipped (each part of a numbered question apart)."""
+        return [p for p in self.asked(answers) if p.key in answers and not answers.get(p.key)]
 
     def is_done(self, answers: Answers) -> bool:
         """Whether the section counts as done, by its `done` rule."""

@@ -439,7 +439,7 @@ def review_overview(user: FakeUser) -> BotMessage:
         (t("menu.learn"), t("review.status.read")),
         (t("menu.checklist"), t("review.status.checked", count=len(CHECKED), total=8)),
         (t("menu.tips"), t("review.status.marked", count=len(MARKED), total=7)),
-        (t("menu.reflect"), t("review.status.answered", answered=10, total=10)),
+        (t("menu.reflect"), t("review.status.answered", answered=8, total=8)),
         (t("review.chart_label"), t("review.status.sessions", count=3)),
         (t("menu.finish"), t("review.status.answered", answered=4, total=4)),
     ]

@@ -125,7 +125,7 @@ def test_answers_from_other_sections_show_after_a_restart(
     bot.kill()
     bot.start().wait_ready()
 
-    status = t("review.status.answered_skipped", answered=2, total=10, skipped=1)
+    status = t("review.status.answered_skipped", answered=2, total=8, skipped=1)
     assert t("review.line", label=t("menu.reflect"), status=status) in (overview(user).html or "")
 
     messages = until(user, lambda: user.press("review:view:reflect"), back_home)
@@ -181,7 +181,7 @@ def test_change_keep_and_clear_an_answer(bot: BotProcess, user: FakeUser, data_d
     reply(user, lambda: user.press("review:clear:reflect.q1"))
     assert reply(user, lambda: user.press(t("review.clear.yes"))).html == t("review.clear.done")
     assert "reflect.q1" not in stored(data_dir, user, "reflect.")
-    status = t("review.status.answered", answered=0, total=10)
+    status = t("review.status.answered", answered=0, total=8)
     assert t("review.line", label=t("menu.reflect"), status=status) in (overview(user).html or "")
 
 

@@ -6,8 +6,8 @@ import html
 
 import pytest
 
-from conversations.kit.steps import data
 from conversations.sections.review import (
+    CB,
     FIELDS,
     Question,
     pack,
@@ -80,7 +80,7 @@ def test_split_text_cuts_at_line_ends_or_spaces() -> None:
 
 
 def test_pack_joins_blocks_within_the_limit_with_their_buttons() -> None:
-    parts = [(f"block {n} " + "x" * 1000, [[("b", data("review", "x", n))]]) for n in range(9)]
+    parts = [(f"block {n} " + "x" * 1000, [[("b", CB("x", n))]]) for n in range(9)]
     messages = pack(parts)
     assert len(messages) == 3
     assert all(utf16(text) <= 4096 for text, _ in messages)
@@ -99,9 +99,9 @@ def test_session_targets() -> None:
 def test_the_longest_callback_data_fits() -> None:
     longest_field = max(FIELDS, key=len)
     for value in ("yesterday", "10"):
-        assert data("review", "set", f"s.{UID}.{longest_field}", value)
-    assert data("review", "fix", UID, longest_field)
-    assert data("review", "skip", f"s.{UID}.{longest_field}")
+        assert CB("set", f"s.{UID}.{longest_field}", value)
+    assert CB("fix", UID, longest_field)
+    assert CB("skip", f"s.{UID}.{longest_field}")
     longest_key = max((q.key for q in all_questions("reflect") + all_questions("finish")), key=len)
-    assert data("review", "change", longest_key)
+    assert CB("change", longest_key)
     assert t("review.not_answered")

@@ -627,11 +627,16 @@ def test_if_so_describe_is_asked_only_after_yes_and_stays_once_answered(
     assert asked({"finish.surprise": "no"}) == ["1", "2a", "3"]
 
 
-def test_counts_are_of_the_prompts_that_apply(built_in: Worksheet) -> None:
+def test_counts_are_of_the_questions_that_apply(built_in: Worksheet) -> None:
     reflect, finish = built_in.section("reflect"), built_in.section("finish")
-    assert reflect.counts({}) == (0, 0, 10)
+    # Eight questions, as the section's introduction says (the sixth has three answers).
+    assert reflect.counts({}) == (0, 0, 8)
     some = {"reflect.q1": "a", "reflect.q6.2": "b", "reflect.q3": None, "reflect.other": "x"}
-    assert reflect.counts(some) == (2, 1, 10)
+    assert reflect.counts(some) == (2, 1, 8)  # 6 answered in part counts as answered
+    part_skipped = {"reflect.q6.1": None, "reflect.q6.2": None, "reflect.q6.3": "c"}
+    assert reflect.counts(part_skipped) == (1, 0, 8)
+    assert reflect.counts({"reflect.q6.1": None, "reflect.q6.2": None}) == (0, 1, 8)
+    assert [p.key for p in reflect.skipped(part_skipped)] == ["reflect.q6.1", "reflect.q6.2"]
     assert finish.counts({}) == (0, 0, 3)
     assert finish.counts({"finish.surprise": "yes", "finish.trust": "t"}) == (2, 0, 4)
     assert finish.counts({"finish.surprise": "no", "finish.helpful": None}) == (1, 1, 3)

@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 
 from conversations.worksheet import words
+from conversations.worksheet.content import t
 from conversations.worksheet.current import worksheet
 from conversations.worksheet.model import ItemKind
 
@@ -46,7 +47,9 @@ def test_the_counts_agree_eight_questions_the_sixth_in_three_parts() -> None:
     reflect = worksheet().section("reflect")
     assert len(reflect.items) == 8
     assert [p.label for p in reflect.prompts()][5:8] == ["6.1", "6.2", "6.3"]
-    assert reflect.counts({}) == (0, 0, 10)
+    # /review counts questions as the introduction does: eight, not the ten answers.
+    assert reflect.counts({}) == (0, 0, 8) and "eight questions" in t("reflect.intro")
+    assert len(reflect.prompts()) == 10
     assert [p.label for p in FINISH.prompts()] == ["1", "2a", "2b", "3"]
     assert len(worksheet().section("checklist").items) == 8
     assert len(worksheet().section("tips").items) == 7
