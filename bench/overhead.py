@@ -39,6 +39,9 @@ from bench.walk import (
 )
 
 GOAL_RATIO = 0.5
+# The same count in bench/PROFILE.md of 2026-11-26 (commit 6a61983), before the worksheet-model
+# issue gave each update one visit read and one upserting write.
+BEFORE_MODEL = "15.2 statements; 3.81 read + 0.98 write"
 
 
 async def bot_run(people: int, *, delay: float = 0.0) -> tuple[CrowdResult, Running]:
@@ -115,21 +118,58 @@ async def run(size: Size, section: Section, *, profile: bool = True) -> None:
     )
     section.notes.append(
         f"Every run checked: each update handled exactly once and in order per chat, all "
-        f"{walk_length()} steps of each walk answered, 19 answers and 3 complete sessions stored "
-        "per person (reflections decrypted and compared for the first 20)."
+        f"{walk_length()} steps of each walk answered, 16 answers, 3 done marks and 3 complete "
+        "sessions stored per person (reflections decrypted and compared for the first 20)."
     )
     if profile:
         # The smoke size writes its own file, so CI never overwrites the profile kept here.
         name = "PROFILE-smoke.md" if size.name == "smoke" else "PROFILE.md"
         counts = await profile_run(max(4, min(size.walkers, 20)), BENCH_DIR / name)
         section.add(
-            "database work per update (the bot)",
+            "database work per update (the bot, the whole walk)",
             f"{counts['statements']:.1f} SQL statements; {counts['read_tx']:.2f} read + "
-            f"{counts['write_tx']:.2f} write transactions",
+            f"{counts['write_tx']:.2f} write transactions (before the worksheet model, "
+            f"{BEFORE_MODEL})",
         )
+        for what, cost in (await answer_costs()).items():
+            statements = cost["statements"] - cost["read_tx"] - cost["write_tx"]
+            section.add(
+                f"database work for one {what}",
+                f"{statements:.0f} SQL statements besides BEGIN; {cost['read_tx']:.0f} read + "
+                f"{cost['write_tx']:.0f} write transactions",
+                "<= 3 statements, <= 2 transactions",
+                statements <= 3 and cost["read_tx"] + cost["write_tx"] <= 2,
+            )
 
 
 # Profiling -------------------------------------------------------------------------------------
+
+
+async def answer_costs() -> dict[str, collections.Counter[str]]:
+    """The SQL of single answers, each counted alone: a typed reflection, a tapped rating."""
+    data_dir = Path(tempfile.mkdtemp(prefix="bench-answer-"))
+    running = await start_bot(data_dir)
+    counter = _count_sql(running)
+    person = Person(running.tracker, running.request, person_ids(1)[0])
+    costs: dict[str, collections.Counter[str]] = {}
+
+    async def measured(what: str, step: Any) -> None:
+        before = collections.Counter(counter)
+        await step
+        costs[what] = counter - before
+
+    try:
+        await person.command("start")
+        await person.press("start:agree")
+        await person.command("reflect")
+        await measured("typed answer (a reflection)", person.send("Being listened to"))
+        await person.command("log")
+        await person.press("log:today")
+        await person.send("Work")
+        await measured("tapped rating (trust in /log)", person.press("log:trust:7"))
+    finally:
+        await running.stop()
+    return costs
 
 
 def _count_sql(running: Running) -> collections.Counter[str]:

@@ -400,17 +400,26 @@ class Unit:
     async def update_session_entry(self, uid: str, **fields: Any) -> SessionRow:
         """Set some fields of a session chart row: session_date, topic, trust, safety, role,
         complete. Text fields may be None to clear them. Returns the row as it is now; raises
-        LookupError if the person has no such row (deleted meanwhile)."""
-        row = await self._entry(uid)
+        LookupError if the person has no such row (deleted meanwhile). One UPDATE ... RETURNING."""
+        values: dict[str, Any] = {"updated_at": utcnow()}
         for name, value in fields.items():
             if name in ("topic", "role"):
                 sealed = None if value is None else self._seal(value, session_binding(uid, name))
-                setattr(row, f"{name}_enc", sealed)
+                values[f"{name}_enc"] = sealed
             elif name in ("session_date", "trust", "safety", "complete"):
-                setattr(row, name, value)
+                values[name] = value
             else:
                 raise ValueError(f"unknown session field {name}")
-        row.updated_at = utcnow()
+        statement = (
+            update(SessionEntry)
+            .where(SessionEntry.uid == uid, SessionEntry.person_id == self.person.id)
+            .values(**values)
+            .returning(SessionEntry)
+            .execution_options(populate_existing=True)
+        )
+        row = (await self._session.execute(statement)).scalar_one_or_none()
+        if row is None:
+            raise LookupError("no such session entry")
         return _session_row(self._cipher, row)
 
     async def delete_session_entry(self, uid: str) -> None:
