@@ -164,6 +164,7 @@ async def answer_costs() -> dict[str, collections.Counter[str]]:
         await person.command("reflect")
         await measured("typed answer (a reflection)", person.send("Being listened to"))
         await person.command("log")
+        await person.press("log:skip:zone")
         await person.press("log:today")
         await person.send("Work")
         await measured("tapped rating (trust in /log)", person.press("log:trust:7"))

@@ -80,6 +80,7 @@ def traffic(fake: FakeTelegram, count: int) -> None:
             lambda u=user: u.command("reflect"),
             lambda u=user: u.command("review"),
             lambda u=user: u.command("summary"),
+            lambda u=user: u.press_data("summary:week", u.last()),
         ):
             mark = user.mark()
             act()

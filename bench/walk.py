@@ -1,8 +1,9 @@
 """The whole worksheet as one person walks it (the sequence of tests/e2e/test_full_walk.py).
 
 /start and "I agree"; /learn page by page; /checklist with two statements; /tips with two marked;
-/reflect's ten answers; three /log entries (buttons, a typed rating and a typed date); /finish;
-then /review with two of its views. Every step waits for the bot to have handled the one before.
+/reflect's ten answers; three /log entries (the time-zone question skipped; buttons, a typed
+rating and a typed date); /finish; then /review with two of its views. Every step waits for
+the bot to have handled the one before.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ SESSIONS_PER_WALK = 3
 def walk_length() -> int:
     """How many updates one walk sends."""
     pages, tips = len(items("learn.items")), len(items("tips.items"))
-    return 2 + (1 + pages) + 4 + (1 + tips + 2) + (1 + len(REFLECT)) + 18 + 5 + 3
+    return 2 + (1 + pages) + 4 + (1 + tips + 2) + (1 + len(REFLECT)) + 19 + 5 + 3
 
 
 async def walk(person: Person, *, review: bool = True) -> None:
@@ -67,6 +68,7 @@ async def walk(person: Person, *, review: bool = True) -> None:
 
     today = dt.datetime.now(dt.UTC).date()
     await person.command("log")
+    await person.press("log:skip:zone")  # asked once, before the first date, without a zone
     await person.press("log:today")
     await person.send("Mum & work <stress>")
     await person.press("log:trust:7")

@@ -9,7 +9,14 @@ import warnings
 from typing import Any
 
 from sqlalchemy.exc import OperationalError
-from telegram import BotCommand, MessageEntity, Update
+from telegram import (
+    BotCommand,
+    BotCommandScopeAllPrivateChats,
+    LinkPreviewOptions,
+    MenuButtonCommands,
+    MessageEntity,
+    Update,
+)
 from telegram.constants import ParseMode
 from telegram.error import Forbidden
 from telegram.ext import (
@@ -153,9 +160,18 @@ def reminder_buttons() -> list[BaseHandler[Update, Any, Any]]:
 
 
 async def _post_init(application: App) -> None:
-    await application.bot.set_my_commands(
-        [BotCommand(name, t(f"commands.{name}")) for name in start.commands()]
+    bot = application.bot
+    # The command list for private chats (the bot leaves groups); the one an older version
+    # set for every chat is removed. The menu button opens the command list.
+    await bot.delete_my_commands()
+    await bot.set_my_commands(
+        [BotCommand(name, t(f"commands.{name}")) for name in start.commands()],
+        scope=BotCommandScopeAllPrivateChats(),
     )
+    description, short = start.profile()
+    await bot.set_my_description(description)
+    await bot.set_my_short_description(short)
+    await bot.set_chat_menu_button(menu_button=MenuButtonCommands())
     assert application.job_queue is not None
     reminders.start_jobs(application.job_queue)
     logger.info("Bot ready")
@@ -174,7 +190,16 @@ def build_application(
     builder = (
         ApplicationBuilder()
         .token(settings.telegram_bot_token.get_secret_value())
-        .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=None))
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                # Replies answer what the person just did, and many carry their answers or
+                # ratings: none of them notifies (a lock screen would show it). Only the
+                # discreet reminder and the summary's first line notify, by saying so.
+                disable_notification=True,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
         .context_types(context_types)
         .concurrent_updates(
             PerChatUpdateProcessor(

@@ -133,8 +133,13 @@ async def deliver(
     )
 
     async def send() -> Message:
+        # The one kind of message that notifies: discreet, nothing of the person's in it.
         return await bot.send_message(
-            telegram_id, t("reminders.text"), reply_markup=buttons, rate_limit_args=BULK
+            telegram_id,
+            t("reminders.text"),
+            reply_markup=buttons,
+            disable_notification=False,
+            rate_limit_args=BULK,
         )
 
     await _send_claimed(store, telegram_id, entry_id, "A reminder", send)
@@ -163,8 +168,13 @@ async def _send_claimed(
 
 
 async def deliver_summary(bot: ExtBot[Any], store: Store, telegram_id: int, entry_id: int) -> None:
-    """Send a claimed weekly summary, paced; skipped (not sent empty) when the week had nothing."""
-    from conversations.sections.summary import compose  # the summary's words live with its section
+    """Send a claimed weekly summary, paced; skipped (not sent empty) when the week had nothing.
+
+    Only the first line notifies, and it names nothing of the person's: what a locked phone
+    shows. Everything with ratings, topics, notes, and the chart, follows silently and
+    protected (conversations.sections.summary.send_composed).
+    """
+    from conversations.sections.summary import PROTECT, compose, send_composed
 
     composed = await compose(store, telegram_id)
     if composed.empty:
@@ -173,17 +183,13 @@ async def deliver_summary(bot: ExtBot[Any], store: Store, telegram_id: int, entr
 
     async def send() -> Message:
         first = await bot.send_message(
-            telegram_id, t("summary.weekly_first_line"), rate_limit_args=BULK
+            telegram_id,
+            t("summary.weekly_first_line"),
+            disable_notification=False,  # the one that notifies (whatever the defaults say)
+            protect_content=PROTECT,
+            rate_limit_args=BULK,
         )
-        for text in composed.messages:
-            await bot.send_message(telegram_id, text, rate_limit_args=BULK)
-        if composed.chart is not None:
-            await bot.send_photo(
-                telegram_id,
-                composed.chart,
-                caption=t("summary.chart_caption"),
-                rate_limit_args=BULK,
-            )
+        await send_composed(bot, telegram_id, composed, protect=PROTECT, rate_limit_args=BULK)
         return first
 
     await _send_claimed(store, telegram_id, entry_id, "A weekly summary", send)

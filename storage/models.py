@@ -138,6 +138,10 @@ class SessionEntry(Base):
     trust: Mapped[int | None] = mapped_column(SmallInteger, default=None)
     safety: Mapped[int | None] = mapped_column(SmallInteger, default=None)
     role_enc: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    # The Telegram messages the topic and the therapist role were typed in (an edit of one
+    # updates the entry).
+    topic_message_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    role_message_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
     complete: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -397,15 +397,19 @@ class Unit:
             raise LookupError("no such session entry")
         return row
 
-    async def update_session_entry(self, uid: str, **fields: Any) -> SessionRow:
+    async def update_session_entry(
+        self, uid: str, *, message_id: int | None = None, **fields: Any
+    ) -> SessionRow:
         """Set some fields of a session chart row: session_date, topic, trust, safety, role,
-        complete. Text fields may be None to clear them. Returns the row as it is now; raises
+        complete. Text fields may be None to clear them; `message_id` is the message a text
+        field was typed in (its edits then update it). Returns the row as it is now; raises
         LookupError if the person has no such row (deleted meanwhile). One UPDATE ... RETURNING."""
         values: dict[str, Any] = {"updated_at": utcnow()}
         for name, value in fields.items():
             if name in ("topic", "role"):
                 sealed = None if value is None else self._seal(value, session_binding(uid, name))
                 values[f"{name}_enc"] = sealed
+                values[f"{name}_message_id"] = message_id
             elif name in ("session_date", "trust", "safety", "complete"):
                 values[name] = value
             else:
@@ -499,6 +503,32 @@ class Unit:
             raise LookupError("no such schedule")
         row.next_occurrence = occurrence
         row.next_due_at = due_at
+
+    async def reschedule(
+        self,
+        schedule_id: int,
+        *,
+        weekday: int | None,
+        at_time: dt.time,
+        anchor: dt.date | None,
+    ) -> None:
+        """Move one of the person's schedules to another weekday, time or date (a change of
+        time zone); its next occurrence is set again with `set_next`."""
+        await self._session.execute(
+            update(Schedule)
+            .where(Schedule.id == schedule_id, Schedule.person_id == self.person.id)
+            .values(weekday=weekday, at_time=at_time, anchor=anchor)
+        )
+
+    async def reminded_since(self, since: dt.datetime) -> set[tuple[str, dt.datetime]]:
+        """(schedule key, occurrence) of the person's reminders claimed for occurrences that
+        start at `since` (a naive wall-clock datetime) or later, whatever became of them."""
+        rows = await self._session.execute(
+            select(ReminderLedger.schedule_key, ReminderLedger.occurrence).where(
+                ReminderLedger.person_id == self.person.id, ReminderLedger.occurrence >= since
+            )
+        )
+        return {(str(key), occurrence) for key, occurrence in rows}
 
     async def remove_schedule(self, schedule_id: int) -> bool:
         """Remove one of the person's schedules; False if it was not theirs."""
@@ -711,6 +741,30 @@ class Store:
                 )
             )
             return set(keys)
+
+    async def entry_field_for_message(
+        self, telegram_id: int, message_id: int
+    ) -> tuple[str, str] | None:
+        """The chart entry (its uid) and field ("topic", "role") typed in one message, if any."""
+        async with self.db.read() as session:
+            row = (
+                await session.execute(
+                    select(
+                        SessionEntry.uid,
+                        SessionEntry.topic_message_id == message_id,
+                    )
+                    .join(Person, Person.id == SessionEntry.person_id)
+                    .where(
+                        Person.telegram_id == telegram_id,
+                        (SessionEntry.topic_message_id == message_id)
+                        | (SessionEntry.role_message_id == message_id),
+                    )
+                    .limit(1)
+                )
+            ).first()
+        if row is None:
+            return None
+        return str(row[0]), "topic" if row[1] else "role"
 
     async def answer_for_message(self, telegram_id: int, message_id: int) -> str | None:
         """The key of the answer given by one Telegram message, if any."""

@@ -726,6 +726,8 @@ async def test_webhook_without_secret_sends_no_secret_header(
     user.send("plain")
     await eventually(lambda: len(hook.posts) == 1)
     assert "X-Telegram-Bot-Api-Secret-Token" not in hook.posts[0][0]
+    # The fake records the delivery once the receiver has answered: wait for that too.
+    await eventually(lambda: len(fake.deliveries) == 1)
     assert not fake.deliveries[0].secret_sent
 
 

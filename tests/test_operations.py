@@ -22,7 +22,7 @@ from storage.rotation import reencrypt
 from tests.botproc import BotProcess, run_bot_cli
 from tests.conftest import TEST_TOKEN, BotFactory
 from tests.databases import url_for
-from tests.e2e.helpers import begin, query
+from tests.e2e.helpers import begin, query, to_the_date
 from tests.fake_telegram import BotMessage, FakeUser
 
 T = TypeVar("T")
@@ -95,7 +95,7 @@ def shown_by_the_bot(user: FakeUser) -> str:
 
 def log_a_session(user: FakeUser, topic: str, role: str) -> None:
     """/log today's session with a topic and a role, ratings skipped."""
-    reply(user, lambda: user.command("log"), 2)
+    to_the_date(user)
     reply(user, lambda: user.press(t("log.today_button")))
     reply(user, lambda: user.send(topic))
     reply(user, lambda: user.press("log:skip:trust"))

@@ -55,7 +55,7 @@ from conversations.worksheet.content import Html, escape, lookup, t
 from conversations.worksheet.current import worksheet
 from conversations.worksheet.dates import local_today
 from conversations.worksheet.model import NO, YES, Answers, ItemKind, Prompt, Section
-from conversations.worksheet.parsing import parse_rating
+from conversations.worksheet.parsing import parse_rating, rating_problem
 from conversations.worksheet.words import prompt_text
 from storage.repository import PersonMissing, Unit
 
@@ -336,9 +336,11 @@ class Prompts:
 
     def rated_typed(self, prompt: Prompt, mode: str) -> Step:
         async def step(update: Update, context: BotContext) -> State:
-            rating = parse_rating(text_of(update))
+            text = text_of(update)
+            rating = parse_rating(text)
             if rating is None:
-                await send(update, t("common.prompts.bad_rating"))
+                # "11" hears that it is above 10, "7.5" that it needs a whole number.
+                await send(update, t(rating_problem(text) or "input.rating_unreadable"))
                 return await self.again(update, context, prompt, mode)
             return await self.rated(update, context, prompt, mode, rating)
 

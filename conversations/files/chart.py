@@ -47,6 +47,13 @@ X_PADDING_DAYS = 3
 # Date labels sit on session days at least this share of the axis apart, so at most about seven
 # "30 Nov"-sized labels share the width and never overlap.
 MIN_TICK_GAP = 1 / 7
+# Over more than one calendar year a label carries the year ("Mar 2025"), and being longer,
+# at most about five share the width.
+MIN_YEAR_TICK_GAP = 1 / 5
+# Up to this many sessions (half a year of weekly ones) markers and lines keep their full size;
+# with more they shrink, so a year or two of sessions stays a readable line, not a smear.
+FULL_SIZE_POINTS = 26
+SMALLEST_SCALE = 0.4
 
 # One worker: renders are rare, CPU-bound and hold the GIL for most of their run, so more threads
 # would not make them faster; a dedicated pool also keeps them from filling the loop's default
@@ -59,19 +66,45 @@ def _short_date(day: dt.date) -> str:
     return f"{day.day} {day:%b}"
 
 
-def _ticks(days: Sequence[int]) -> list[int]:
+def _month_year(day: dt.date) -> str:
+    return f"{day:%b} {day.year}"
+
+
+def tick_label(day: dt.date, *, with_year: bool) -> str:
+    """A date label on the x axis: "3 Nov", or "Nov 2025" when the chart spans years."""
+    return _month_year(day) if with_year else _short_date(day)
+
+
+def spans_years(days: Sequence[dt.date]) -> bool:
+    """Whether the sessions fall in more than one calendar year (labels then need the year)."""
+    return bool(days) and min(days).year != max(days).year
+
+
+def _ticks(days: Sequence[int], gap: float = MIN_TICK_GAP) -> list[int]:
     """Session days (ordinals) to label, latest first picked, spaced so labels don't overlap."""
     span = days[-1] - days[0] + 2 * X_PADDING_DAYS
     chosen: list[int] = []
     # Labels on session days say "this dot is the session of 3 Nov"; the latest always gets one.
     for day in reversed(days):
-        if not chosen or chosen[-1] - day >= span * MIN_TICK_GAP:
+        if not chosen or chosen[-1] - day >= span * gap:
             chosen.append(day)
     return chosen[::-1]
 
 
+def size_scale(count: int) -> float:
+    """How big markers and lines are drawn for this many sessions (1 up to FULL_SIZE_POINTS)."""
+    if count <= FULL_SIZE_POINTS:
+        return 1.0
+    return max(SMALLEST_SCALE, math.sqrt(FULL_SIZE_POINTS / count))
+
+
 def _plot_measure(
-    ax: Axes, days: Sequence[int], values: Sequence[int | None], label: str, style: _Style
+    ax: Axes,
+    days: Sequence[int],
+    values: Sequence[int | None],
+    label: str,
+    style: _Style,
+    scale: float = 1.0,
 ) -> None:
     # NaN breaks a matplotlib line, so a skipped score is a gap, never a bridge over it.
     ys = [math.nan if value is None else float(value) for value in values]
@@ -80,13 +113,13 @@ def _plot_measure(
         days,
         ys,
         label=label,
-        linewidth=3,
+        linewidth=3 * scale,
         color=style.color,
         linestyle=style.linestyle if drawn >= MIN_POINTS_FOR_LINE else "none",
         marker=style.marker,
-        markersize=style.markersize,
+        markersize=style.markersize * scale,
         markerfacecolor=style.markerfacecolor,
-        markeredgewidth=2.5,
+        markeredgewidth=2.5 * scale,
         zorder=style.zorder,
     )
 
@@ -106,8 +139,11 @@ def render_chart(points: Sequence[Point], *, labels: Mapping[str, str]) -> bytes
 
     # Dates as day ordinals: plain numbers keep matplotlib's (untyped) date converters out.
     days = [day.toordinal() for day, _, _ in points]
-    _plot_measure(ax, days, [trust for _, trust, _ in points], labels["trust"], TRUST_STYLE)
-    _plot_measure(ax, days, [safety for _, _, safety in points], labels["safety"], SAFETY_STYLE)
+    scale = size_scale(len(points))
+    trusts = [trust for _, trust, _ in points]
+    _plot_measure(ax, days, trusts, labels["trust"], TRUST_STYLE, scale)
+    safeties = [safety for _, _, safety in points]
+    _plot_measure(ax, days, safeties, labels["safety"], SAFETY_STYLE, scale)
 
     ax.set_ylim(0.5, 10.5)
     ax.yaxis.set_major_locator(FixedLocator(list(range(1, 11))))
@@ -120,9 +156,13 @@ def render_chart(points: Sequence[Point], *, labels: Mapping[str, str]) -> bytes
 
     if points:
         ax.set_xlim(days[0] - X_PADDING_DAYS, days[-1] + X_PADDING_DAYS)
-        ax.xaxis.set_major_locator(FixedLocator(_ticks(sorted(set(days)))))
+        with_year = spans_years([day for day, _, _ in points])
+        gap = MIN_YEAR_TICK_GAP if with_year else MIN_TICK_GAP
+        ax.xaxis.set_major_locator(FixedLocator(_ticks(sorted(set(days)), gap)))
         ax.xaxis.set_major_formatter(
-            FuncFormatter(lambda x, _pos: _short_date(dt.date.fromordinal(round(x))))
+            FuncFormatter(
+                lambda x, _pos: tick_label(dt.date.fromordinal(round(x)), with_year=with_year)
+            )
         )
         fig.legend(loc="outside lower center", ncols=2, frameon=False, fontsize=FONT_PT)
     else:

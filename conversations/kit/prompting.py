@@ -14,7 +14,17 @@ from __future__ import annotations
 from telegram import InlineKeyboardMarkup, Message, Update
 
 from bot.context import BotContext
-from conversations.kit.steps import END, State, Step, acknowledge, quietly, save, send
+from conversations.kit.steps import (
+    END,
+    State,
+    Step,
+    acknowledge,
+    help_row,
+    keyboard,
+    quietly,
+    save,
+    send,
+)
 from conversations.worksheet.content import Html, t
 
 
@@ -74,7 +84,7 @@ def leaving(section: str, words: str = "common.later") -> Step:
         await acknowledge(update)
         state = await save(update, context, section, END)
         await retire(update, context, section)
-        await send(update, t(words))
+        await send(update, t(words), keyboard(help_row()))
         return state
 
     return step

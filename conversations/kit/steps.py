@@ -25,7 +25,7 @@ from telegram.ext import (
 
 from bot.context import BotContext
 from bot.places import PlaceHandler
-from conversations.kit.callbacks import Callbacks
+from conversations.kit.callbacks import MENU, Callbacks
 from conversations.worksheet.content import Html, t
 from storage.repository import DuplicateUpdate, PersonInfo, PersonMissing, Unit
 
@@ -59,6 +59,11 @@ def rating_rows(section: str, *parts: object) -> list[list[Button]]:
     action, *rest = map(str, parts)
     numbers = [(str(n), cb(action, *rest, n)) for n in range(1, 11)]
     return [numbers[:5], numbers[5:]]
+
+
+def help_row() -> list[Button]:
+    """Help one tap away: the crisis text, and the menu (under every kind "not now" reply)."""
+    return [(t("crisis.button"), MENU("crisis")), (t("common.menu"), MENU("menu"))]
 
 
 def later_row(section: str, skip_key: str | None = None) -> list[Button]:

@@ -34,6 +34,7 @@ from conversations.kit.steps import (
     acknowledge,
     callback_query,
     expect_text,
+    help_row,
     keyboard,
     later_row,
     person_of,
@@ -46,14 +47,17 @@ from conversations.kit.steps import (
     text_of,
     wait_for_buttons,
 )
+from conversations.sections import schedule
+from conversations.worksheet.care import care_for
 from conversations.worksheet.content import Html, t
 from conversations.worksheet.dates import local_today, session_date_problem, show_date
-from conversations.worksheet.parsing import parse_date, parse_rating
+from conversations.worksheet.parsing import parse_date, parse_rating, rating_problem
 from conversations.worksheet.words import prompt_text
 from storage.repository import SessionRow, Unit
 
 SECTION = "log"
 CHOOSE = "log.choose"
+ZONE = "log.zone"  # the time zone, asked before the first date of a person without one
 DATE = "log.date"
 TOPIC = "log.topic"
 TRUST = "log.trust"
@@ -188,7 +192,31 @@ async def begin(update: Update, context: BotContext, preset: dt.date | None) -> 
         return await offer_draft(update, context, kept[-1], preset)
     if not any_rows:
         await send(update, t("log.intro"))
+    if preset is None and await schedule.zone_unasked(update, context):
+        return await ask_zone_first(update, context, drafts)
     return await start_new(update, context, drafts, preset)
+
+
+async def ask_zone_first(update: Update, context: BotContext, drafts: list[SessionRow]) -> State:
+    """Before the first date of a person without a time zone: asks for it, so that "today" is
+    theirs (empty drafts go, as when an entry starts; the date prompt follows the answer)."""
+
+    async def write(unit: Unit) -> None:
+        for row in drafts:
+            if is_empty(row):
+                await unit.delete_session_entry(row.uid)
+
+    state = await save(update, context, SECTION, ZONE, write, data_={})
+    if state == ZONE:
+        await schedule.ask_today_zone(update, context, SECTION)
+    return state
+
+
+async def date_after_zone(update: Update, context: BotContext, note: Html | None) -> None:
+    """After the time zone (or Skip): what became of it, then the date prompt."""
+    if note is not None:
+        await send(update, note)
+    await ask(update, context, DATE)
 
 
 async def offer_draft(
@@ -356,7 +384,10 @@ def written(step: str) -> Step:
         text = text_of(update)
         if not text:
             return await retry(update, context, "common.empty", step, row.session_date)
-        return await advance(update, context, row, step, **{FIELDS[step]: text})
+        # The message is kept with the field, so that editing it later updates the entry.
+        message_id = update.message.message_id if update.message else None
+        fields = {FIELDS[step]: text, "message_id": message_id}
+        return await advance(update, context, row, step, **fields)
 
     return stops(answer)
 
@@ -376,7 +407,9 @@ def rated(step: str, *, button: bool) -> Step:
         if row is None:
             return await lost(update, context)
         if value is None:
-            return await retry(update, context, "log.rating_invalid", step, row.session_date)
+            # "11" hears that it is above 10, "7.5" that it needs a whole number.
+            problem = rating_problem(text_of(update)) or "input.rating_unreadable"
+            return await retry(update, context, problem, step, row.session_date)
         return await advance(update, context, row, step, **{FIELDS[step]: value})
 
     return stops(answer)
@@ -430,13 +463,30 @@ async def complete(
     await retire(update, context, SECTION)
     if not completed or state != END:
         return state
-    await send(
-        update,
-        confirmation(completed[-1]),
-        keyboard([(t("log.another_button"), CB("another")), (t("common.menu"), MENU("menu"))]),
-    )
+    entry = completed[-1]
+    buttons = [(t("log.another_button"), CB("another")), (t("common.menu"), MENU("menu"))]
+    care = await care_of(update, context, entry)
+    if care is None:
+        await send(update, confirmation(entry), keyboard(buttons))
+    else:
+        text = Html(f"{confirmation(entry)}\n\n{care}")
+        await send(update, text, keyboard(buttons, help_row()[:1]))
     await offer_finish(update, context)
     return state
+
+
+async def care_of(update: Update, context: BotContext, entry: SessionRow) -> Html | None:
+    """A word of care for a very low rating or a fall in safety (the chart is read only when
+    the entry's own ratings are not low)."""
+    found = care_for(entry, [])
+    if found is None and entry.safety is not None and entry.session_date is not None:
+        user = update.effective_user
+        chart = [] if user is None else await context.store.sessions(user.id)
+        found = care_for(entry, chart)
+    if found is None:
+        return None
+    why, before = found
+    return t(f"log.care_{why}", before=before, after=entry.safety)
 
 
 def confirmation(entry: SessionRow) -> Html:
@@ -482,6 +532,7 @@ def build_handler() -> ConversationHandler[Any]:
             later,
             wait_for_buttons(CHOOSE),
         ],
+        ZONE: [*schedule.today_zone_step(SECTION, ZONE, DATE, date_after_zone), later],
         DATE: [
             CallbackQueryHandler(stops(date_button), pattern=CB.pattern("today")),
             CallbackQueryHandler(stops(date_button), pattern=CB.pattern("yesterday")),

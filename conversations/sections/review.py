@@ -49,7 +49,7 @@ from conversations.worksheet.content import Html, escape, short_prompt, t
 from conversations.worksheet.current import worksheet
 from conversations.worksheet.dates import session_date_problem, show_date
 from conversations.worksheet.model import ItemKind, Prompt, Section, SectionKind, with_marks
-from conversations.worksheet.parsing import parse_date, parse_rating
+from conversations.worksheet.parsing import parse_date, parse_rating, rating_problem
 from conversations.worksheet.words import prompt_text
 from storage.repository import AnswerValue, SessionRow, Unit
 
@@ -555,7 +555,8 @@ async def new_text(update: Update, context: BotContext) -> State:
     if kind == RATING:
         rating = parse_rating(text)
         if rating is None:
-            return await again(update, context, target, t("log.rating_invalid"))
+            why = rating_problem(text) or "input.rating_unreadable"
+            return await again(update, context, target, t(why))
         return await store_value(update, context, target, rating)
     if kind == DATE:
         today = await today_for(update, context)
@@ -611,8 +612,11 @@ async def store_value(
     if await chart_row(update, context, uid) is None:
         return await gone(update, context, chart_back())
 
+    fields: dict[str, Any] = {STORED_FIELD.get(field, field): value}
+
     async def write_field(unit: Unit) -> None:
-        await unit.update_session_entry(uid, **{STORED_FIELD.get(field, field): value})
+        # A typed topic or role follows later edits of its message, as in /log.
+        await unit.update_session_entry(uid, message_id=message_id, **fields)
 
     state = await save(update, context, SECTION, END, write_field)
     await send(update, t("review.saved"))

@@ -2,7 +2,9 @@
 
 Every change is saved with the conversation state and with every schedule's next reminder
 recomputed, in one transaction; queued reminder jobs are dropped after the commit, so the engine
-plans them again from the database. The time-zone step is shared with /settings.
+plans them again from the database. The time-zone step is shared with /settings (and, for a
+person without a zone, with /log's first date): a person with sessions who changes zone is asked
+once whether they keep their time of day or their moment.
 """
 
 from __future__ import annotations
@@ -23,16 +25,19 @@ from telegram.ext import (
 
 from bot.context import BotContext
 from conversations.kit.callbacks import MENU, Callbacks
-from conversations.kit.prompting import leaving
+from conversations.kit.prompting import ask_once, is_live, leaving, retire, stale
 from conversations.kit.steps import (
+    END,
     NEW_NOT_TEXT,
     NEW_TEXT,
+    NOT_A_COMMAND,
     Button,
     State,
     Step,
     acknowledge,
     callback_query,
     expect_text,
+    help_row,
     keyboard,
     later_row,
     person_of,
@@ -54,34 +59,34 @@ from conversations.worksheet.dates import (
     plan_date_problem,
     show_day,
     show_when,
+    twelve_hour,
+    zone_city,
     zone_confirmation,
     zone_label,
 )
+from conversations.worksheet.timeplan import Keep
 from conversations.worksheet.timezones import parse_timezone, timezone_at
-from storage.models import ScheduleKind
+from storage.models import ScheduleKind, utcnow
 from storage.repository import PersonInfo, ScheduleInfo, Unit
 
 SECTION = "schedule"
 CB = Callbacks(SECTION)
 ZONE = "schedule.zone"
+ZONE_CHOICE = "schedule.zone_choice"
 LIST = "schedule.list"
 WEEKDAY = "schedule.weekday"
 DATE = "schedule.date"
 TIME = "schedule.time"
-KINDS = (ScheduleKind.WEEKLY, ScheduleKind.BIWEEKLY, ScheduleKind.ONCE)
+KINDS = timeplan.SESSION_KINDS  # the schedules a person made: weekly, two-weekly, once
 SUMMARY = ScheduleKind.SUMMARY  # the weekly summary rides on the same engine; it is not a session
 # A list longer than this no longer fits on a phone screen, and nobody has more sessions.
 MAX_SCHEDULES = 10
-# "About a year": a date further ahead is most likely a typo in the year.
 REMOVE_PER_ROW = 3
+# The mark of a person who skipped the time zone where /log asked for it (asked once).
+ZONE_SKIPPED = "zone.skipped"
 
 Write = Callable[[Unit], Awaitable[None]]
 Screen = Callable[[Update, BotContext, Html | None], Awaitable[None]]
-
-
-# Reading what people type --------------------------------------------------------------------
-
-# [0-9] rather than \d: \d also matches other scripts' digits, which int() would then accept.
 
 
 # Showing times and schedules -----------------------------------------------------------------
@@ -94,7 +99,7 @@ def visible(schedules: list[ScheduleInfo]) -> list[ScheduleInfo]:
 
 def describe(info: ScheduleInfo, timezone: str | None, now: dt.datetime | None = None) -> Html:
     """One schedule in words: "Every Tuesday at 17:00"."""
-    at = clock(info.at_time)
+    at = clock(info.at_time, timezone)
     now_local = local_now(timezone, now)
     if info.kind == ScheduleKind.WEEKLY and info.weekday is not None:
         return t("schedule.weekly", weekday=items("schedule.weekdays")[info.weekday], time=at)
@@ -130,7 +135,9 @@ def next_reminder_line(person: PersonInfo, schedules: list[ScheduleInfo]) -> Htm
     if person.reminders_paused:
         return t("schedule.paused_note")
     upcoming = next_due(schedules, person.timezone)
-    return None if upcoming is None else t("schedule.next_reminder", when=show_when(upcoming))
+    if upcoming is None:
+        return None
+    return t("schedule.next_reminder", when=show_when(upcoming, person.timezone))
 
 
 # Changing what reminders depend on -----------------------------------------------------------
@@ -187,32 +194,52 @@ async def apply(
     return result
 
 
-# The time zone (shared with /settings) --------------------------------------------------------
+# The time zone (shared with /settings, and with /log for a person without one) ---------------
 
 
-async def ask_zone(update: Update, context: BotContext, section: str, *, why: bool) -> None:
-    """Asks for the time zone; Skip keeps one already set."""
-    person = await person_of(update, context)
-    keep = person is not None and person.timezone is not None
+async def ask_zone(
+    update: Update,
+    context: BotContext,
+    section: str,
+    *,
+    why: str | None = None,
+    skip: bool | None = None,
+) -> None:
+    """Asks for the time zone, after the words `why` (a content key) if given. Skip keeps a
+    zone already set, or (`skip=True`) leaves it unset."""
+    if skip is None:
+        person = await person_of(update, context)
+        skip = person is not None and person.timezone is not None
     prompt = t("schedule.zone_prompt")
-    text = Html(f"{t('schedule.zone_why')}\n\n{prompt}") if why else prompt
-    await send(update, text, keyboard(later_row(section, "zone" if keep else None)))
+    text = Html(f"{t(why)}\n\n{prompt}") if why else prompt
+    await send(update, text, keyboard(later_row(section, "zone" if skip else None)))
 
 
 def zone_step(
-    section: str, state: str, after: str, show: Screen
+    section: str,
+    state: str,
+    after: str,
+    show: Screen,
+    *,
+    choice: str | None = None,
+    why: str | None = None,
+    skip: Write | None = None,
+    skipped: str | None = None,
 ) -> list[BaseHandler[Update, Any, Any]]:
-    """The handlers of the time-zone prompt: a typed zone, a shared location, Skip, Not now."""
+    """The handlers of the time-zone prompt: a typed zone, a shared location, Skip, Not now.
+
+    A person with sessions whose new zone keeps another time is asked (in state `choice`)
+    whether their sessions keep their time of day or their moment; without `choice` (or with
+    nothing to ask) the new zone is shown on the `after` screen at once. Skip keeps the zone
+    as it was, writing `skip` (if given) and showing `skipped` (else a short "nothing changed").
+    """
 
     async def store(update: Update, context: BotContext, name: str | None, retry: str) -> State:
         if name is None:
             await send(update, t(retry))
-            await ask_zone(update, context, section, why=False)
+            await ask_zone(update, context, section, skip=True if skip else None)
             return state
-        saved = await apply(update, context, section, after, set_zone(name), data_={})
-        if saved == after:
-            await show(update, context, zone_confirmation(name))
-        return saved
+        return await change_zone(update, context, section, name, after, show, choice)
 
     async def typed(update: Update, context: BotContext) -> State:
         """Stores a typed city, zone or offset, or says kindly what works."""
@@ -229,16 +256,16 @@ def zone_step(
 
     async def keep(update: Update, context: BotContext) -> State:
         """Skip: the zone stays as it was."""
-        await acknowledge(update, t("schedule.kept"))
-        saved = await save(update, context, section, after, data_={})
+        await acknowledge(update, None if skipped else t("schedule.kept"))
+        saved = await save(update, context, section, after, skip, data_={})
         if saved == after:
-            await show(update, context, None)
+            await show(update, context, t(skipped) if skipped else None)
         return saved
 
     async def wrong_kind(update: Update, context: BotContext) -> State:
         """A photo, sticker or file: says what is expected and asks again."""
         await expect_text(update, context)
-        await ask_zone(update, context, section, why=False)
+        await ask_zone(update, context, section, skip=True if skip else None)
         return state
 
     return [
@@ -247,6 +274,292 @@ def zone_step(
         CallbackQueryHandler(stops(keep), pattern=Callbacks(section).pattern("skip", "zone")),
         MessageHandler(NEW_NOT_TEXT, stops(wrong_kind)),
     ]
+
+
+def rezone(
+    old: str, new: str, now: dt.datetime, keep: Keep, kept: dict[str, Any], moved: list[Html]
+) -> Write:
+    """A change of time zone from `old` to `new` (or, with `kept` holding an earlier change's
+    "moved", the answer to its question): every schedule as `keep` says, a snoozed reminder
+    and a one-off session that would otherwise pass at their moment (see timeplan.rezoned).
+    Fills `kept` with the ids moved to their moment, and `moved` with the one-off sessions
+    kept at their moment though their time of day was asked for."""
+
+    async def write(unit: Unit) -> None:
+        answered = set(kept.get("moved", ()))
+        if keep == Keep.LOCAL:
+            await unit.set_timezone(new)
+        before, after = timeplan.zone(old), timeplan.zone(new)
+        ids: list[int] = []
+        delay = unit.person.reminder_delay_min
+        for info in await unit.schedules():
+            if info.id in answered or (keep == Keep.MOMENT and info.kind not in KINDS):
+                continue
+            target = timeplan.rezoned(info, before, after, delay, now, keep)
+            if target == info:
+                continue
+            await unit.reschedule(
+                info.id, weekday=target.weekday, at_time=target.at_time, anchor=target.anchor
+            )
+            ids.append(info.id)
+            if keep == Keep.LOCAL and info.kind == ScheduleKind.ONCE:
+                moved.append(
+                    t(
+                        "schedule.once_kept",
+                        text=describe(target, new, now),
+                        was=clock(info.at_time, new),
+                        old_zone=zone_city(old),
+                        zone=zone_city(new),
+                    )
+                )
+        kept["moved"] = sorted(answered | set(ids))
+
+    return write
+
+
+async def change_zone(
+    update: Update,
+    context: BotContext,
+    section: str,
+    name: str,
+    after: str,
+    show: Screen,
+    choice: str | None,
+) -> State:
+    """Stores a new zone; asks what the person's sessions keep if that matters (see zone_step)."""
+    person = await person_of(update, context)
+    user = update.effective_user
+    old = None if person is None else person.timezone
+    if person is None or user is None or old is None or old == name:
+        saved = await apply(update, context, section, after, set_zone(name), data_={})
+        if saved == after:
+            await show(update, context, zone_confirmation(name))
+        return saved
+    now = utcnow()
+    schedules = await context.store.schedules(user.id)
+    delay = person.reminder_delay_min
+    pairs = timeplan.moves(schedules, timeplan.zone(old), timeplan.zone(name), delay, now)
+    asking = choice if pairs and choice is not None else after
+    kept: dict[str, Any] = {"from": old, "to": name}
+    moved: list[Html] = []
+    write = rezone(old, name, now, Keep.LOCAL, kept, moved)
+    # apply() writes the state after `write`, so the moved ids are in `kept` by then.
+    saved = await apply(
+        update, context, section, asking, write, data_=kept if asking != after else {}
+    )
+    if saved != asking:
+        return saved
+    notes = [zone_confirmation(name), *moved]
+    if asking == after:
+        await show(update, context, Html("\n\n".join(notes)))
+        return saved
+    await ask_choice(update, context, section, old, name, pairs, notes)
+    return saved
+
+
+def choice_buttons(
+    section: str, name: str, pairs: list[tuple[ScheduleInfo, ScheduleInfo]]
+) -> list[list[Button]]:
+    """Keep the time of day, or the moment (the times themselves when there is one session)."""
+    cb = Callbacks(section)
+    city = zone_city(name)
+    if len(pairs) == 1:
+        local, moment = pairs[0]
+        labels = (
+            t("schedule.keep_local_one", time=clock(local.at_time, name), zone=city),
+            t("schedule.keep_moment_one", time=clock(moment.at_time, name), zone=city),
+        )
+    else:
+        labels = (t("schedule.keep_local", zone=city), t("schedule.keep_moment"))
+    return [
+        [(labels[0], cb("keep", Keep.LOCAL))],
+        [(labels[1], cb("keep", Keep.MOMENT))],
+        [(t("common.not_now"), cb("later"))],
+    ]
+
+
+def choice_text(
+    old: str,
+    name: str,
+    pairs: list[tuple[ScheduleInfo, ScheduleInfo]],
+    notes: list[Html],
+    now: dt.datetime,
+) -> Html:
+    """The question, with both outcomes for every session in the new zone's words."""
+    city, was = zone_city(name), zone_city(old)
+    before, after = timeplan.zone(old), timeplan.zone(name)
+    local = [
+        t("schedule.choice_local_line", text=describe(info, name, now), zone=city)
+        for info, _ in pairs
+    ]
+    moment: list[Html] = []
+    for info, moved in pairs:
+        line_ = t(
+            "schedule.choice_moment_line",
+            text=describe(moved, name, now),
+            zone=city,
+            was=was_when(info, moved, name),
+            old_zone=was,
+        )
+        moment.append(line_)
+        changes = timeplan.drift(info, moved, before, after, now)
+        if changes is not None:
+            moment.append(
+                t("schedule.choice_drift", date=show_day(changes), zone=city, old_zone=was)
+            )
+    parts = [
+        *notes,
+        t("schedule.choice_question", old_zone=was),
+        Html("\n".join([t("schedule.choice_local", zone=city), *local])),
+        Html("\n".join([t("schedule.choice_moment"), *moment])),
+        t("schedule.choice_until", zone=city),
+    ]
+    return Html("\n\n".join(parts))
+
+
+def was_when(info: ScheduleInfo, moved: ScheduleInfo, name: str) -> Html:
+    """When a session was, in its old zone: "18:30", or "Thursday at 18:30" where its day
+    moved too (on the clock of `name`, the person's zone now)."""
+    at = clock(info.at_time, name)
+    if info.kind == ScheduleKind.ONCE and info.anchor is not None and info.anchor != moved.anchor:
+        return t("schedule.when", date=show_day(info.anchor), time=at)
+    if info.weekday is not None and info.weekday != moved.weekday:
+        return t("schedule.when", date=items("schedule.weekdays")[info.weekday], time=at)
+    return Html(at)
+
+
+async def ask_choice(
+    update: Update,
+    context: BotContext,
+    section: str,
+    old: str,
+    name: str,
+    pairs: list[tuple[ScheduleInfo, ScheduleInfo]],
+    notes: list[Html],
+) -> None:
+    """Sends the question (its one live copy)."""
+    text = choice_text(old, name, pairs, notes, utcnow())
+    await ask_once(update, context, section, text, keyboard(*choice_buttons(section, name, pairs)))
+
+
+def choice_step(
+    section: str, state: str, after: str, show: Screen
+) -> list[BaseHandler[Update, Any, Any]]:
+    """The handlers of the question after a change of zone: keep the time of day, keep the
+    moment, Not now; anything typed meanwhile gets a kind word and changes nothing."""
+
+    async def pending(update: Update, context: BotContext) -> dict[str, Any] | None:
+        """The change being asked about, if the person's zone is still the one it set."""
+        saved = await position_data(update, context, section)
+        person = await person_of(update, context)
+        old, new, moved = saved.get("from"), saved.get("to"), saved.get("moved")
+        if not (isinstance(old, str) and isinstance(new, str) and isinstance(moved, list)):
+            return None
+        if person is None or person.timezone != new:
+            return None
+        return saved
+
+    async def answer(update: Update, context: BotContext) -> State:
+        if not await is_live(update, context, section):
+            return await stale(update, state)
+        await acknowledge(update)
+        saved = await pending(update, context)
+        if saved is None:
+            done = await save(update, context, section, after, data_={})
+            await retire(update, context, section)
+            if done == after:
+                await show(update, context, None)
+            return done
+        keep = Keep(str(callback_query(update).data).rsplit(":", 1)[1])
+        old, new = saved["from"], saved["to"]
+        if keep == Keep.LOCAL:
+            done = await save(update, context, section, after, data_={})
+            note = t("schedule.kept_local", zone=zone_city(new))
+        else:
+            write = rezone(old, new, utcnow(), Keep.MOMENT, dict(saved), [])
+            done = await apply(update, context, section, after, write, data_={})
+            note = await kept_moment(update, context, new)
+        await retire(update, context, section)
+        if done == after:
+            await show(update, context, note)
+        return done
+
+    async def later(update: Update, context: BotContext) -> State:
+        """Not now: the new zone stays, and the sessions keep their time of day."""
+        if not await is_live(update, context, section):
+            return await stale(update, state)
+        await acknowledge(update)
+        person = await person_of(update, context)
+        zone_name = None if person is None else person.timezone
+        done = await save(update, context, section, END)
+        await retire(update, context, section)
+        city = zone_city(zone_name) if zone_name else ""
+        await send(update, t("schedule.choice_later", zone=city), keyboard(help_row()))
+        return done
+
+    async def typed(update: Update, context: BotContext) -> State:
+        """A message while the question waits: it is still there, and nothing is lost."""
+        person = await person_of(update, context)
+        zone_name = None if person is None else person.timezone
+        city = zone_city(zone_name) if zone_name else ""
+        await send(update, t("schedule.choice_buttons", zone=city))
+        return state
+
+    cb = Callbacks(section)
+    return [
+        CallbackQueryHandler(stops(answer), pattern=cb.pattern("keep", "(local|moment)")),
+        CallbackQueryHandler(stops(later), pattern=cb.pattern("later")),
+        MessageHandler(NOT_A_COMMAND, stops(typed)),
+    ]
+
+
+async def kept_moment(update: Update, context: BotContext, name: str) -> Html:
+    """What the sessions are now, kept at their moment, in the new zone's time."""
+    user = update.effective_user
+    schedules = [] if user is None else visible(await context.store.schedules(user.id))
+    now = utcnow()
+    lines = [
+        t("schedule.line", number=n, text=describe(info, name, now))
+        for n, info in enumerate(schedules, start=1)
+    ]
+    return Html("\n".join([t("schedule.kept_moment", zone=zone_city(name)), *lines]))
+
+
+# For /log: the zone before the first date of a person without one ---------------------------
+
+
+async def zone_unasked(update: Update, context: BotContext) -> bool:
+    """Whether a person has no time zone and was never asked for one where /log asks it (their
+    "today" would be UTC's)."""
+    person, user = await person_of(update, context), update.effective_user
+    if person is None or user is None or person.timezone is not None:
+        return False
+    return ZONE_SKIPPED not in await context.store.marks(user.id, ZONE_SKIPPED)
+
+
+async def ask_today_zone(update: Update, context: BotContext, section: str) -> None:
+    """Asks for the zone so that "today" is the person's own; Skip keeps UTC's, and is kept."""
+    await ask_zone(update, context, section, why="schedule.zone_why_today", skip=True)
+
+
+async def skip_zone(unit: Unit) -> None:
+    """Skip, where /log asks for the zone: remembered, so it is asked once."""
+    await unit.mark(ZONE_SKIPPED)
+
+
+def today_zone_step(
+    section: str, state: str, after: str, show: Screen
+) -> list[BaseHandler[Update, Any, Any]]:
+    """The handlers of /log's time-zone prompt (see zone_step): a zone, or Skip, remembered."""
+    return zone_step(
+        section,
+        state,
+        after,
+        show,
+        why="schedule.zone_why_today",
+        skip=skip_zone,
+        skipped="schedule.zone_skipped",
+    )
 
 
 # The list -------------------------------------------------------------------------------------
@@ -312,7 +625,7 @@ async def enter(update: Update, context: BotContext) -> State:
     if person is not None and person.timezone is None:
         state = await save(update, context, SECTION, ZONE, data_={})
         if state == ZONE:
-            await ask_zone(update, context, SECTION, why=True)
+            await ask_zone(update, context, SECTION, why="schedule.zone_why")
         return state
     return await to_list(update, context)
 
@@ -407,9 +720,22 @@ async def ask(update: Update, context: BotContext, step: str, saved: dict[str, A
         ]
         await send(update, t(key), keyboard(days, later_buttons))
         return
-    times = [(label, CB("at", label.replace(":", ""))) for label in items("schedule.common_times")]
-    text = Html(f"{heading(saved)}\n\n{t('schedule.time_prompt')}")
+    person = await person_of(update, context)
+    zone_name = None if person is None else person.timezone
+    times = [
+        (clock(dt.time.fromisoformat(label), zone_name), CB("at", label.replace(":", "")))
+        for label in items("schedule.common_times")
+    ]
+    text = Html(f"{heading(saved)}\n\n{time_words(zone_name, 'prompt')}")
     await send(update, text, keyboard(times[:4], times[4:], later_buttons))
+
+
+def time_words(timezone: str | None, which: str) -> Html:
+    """The time prompt ("prompt") or its retry ("invalid"), with examples on the person's clock."""
+    twelve = twelve_hour(timezone)
+    if which == "prompt":
+        return t("schedule.time_prompt_12h" if twelve else "schedule.time_prompt")
+    return t("schedule.time_invalid_12h" if twelve else "schedule.time_invalid")
 
 
 def heading(saved: dict[str, Any]) -> Html:
@@ -511,7 +837,10 @@ async def time_text(update: Update, context: BotContext) -> State:
         saved = await position_data(update, context, SECTION)
         if not valid(saved, TIME):
             return await to_list(update, context)
-        return await retry(update, context, TIME, saved, "schedule.time_invalid")
+        person = await person_of(update, context)
+        await send(update, time_words(None if person is None else person.timezone, "invalid"))
+        await ask(update, context, TIME, saved)
+        return TIME
     return await store_schedule(update, context, at)
 
 
@@ -526,7 +855,8 @@ async def store_schedule(update: Update, context: BotContext, at: dt.time) -> St
     anchor = None if kind == ScheduleKind.WEEKLY else dt.date.fromisoformat(saved["date"])
     now = local_now(person.timezone)
     if kind == ScheduleKind.ONCE and anchor is not None and dt.datetime.combine(anchor, at) <= now:
-        return await retry(update, context, TIME, saved, "schedule.once_past", time=clock(at))
+        when = clock(at, person.timezone)
+        return await retry(update, context, TIME, saved, "schedule.once_past", time=when)
     added: list[int] = []
 
     async def write(unit: Unit) -> None:
@@ -545,7 +875,7 @@ async def store_schedule(update: Update, context: BotContext, at: dt.time) -> St
     note = [t("schedule.added", text=describe(info, person.timezone))]
     if info.next_due_at is not None:
         due = info.next_due_at.astimezone(timeplan.zone(person.timezone)).replace(tzinfo=None)
-        note.append(t("schedule.first_reminder", when=show_when(due)))
+        note.append(t("schedule.first_reminder", when=show_when(due, person.timezone)))
     await show_list(update, context, Html(" ".join(note)))
     return state
 
@@ -582,7 +912,8 @@ def build_handler() -> Any:
             CallbackQueryHandler(stops(enter), pattern=MENU.pattern(SECTION)),
         ],
         states={
-            ZONE: [*zone_step(SECTION, ZONE, LIST, show_list), later_button],
+            ZONE: [*zone_step(SECTION, ZONE, LIST, show_list, choice=ZONE_CHOICE), later_button],
+            ZONE_CHOICE: choice_step(SECTION, ZONE_CHOICE, LIST, show_list),
             LIST: [
                 button(add, "add", "(weekly|biweekly|once)"),
                 button(remove, "remove", "[0-9]{1,12}"),

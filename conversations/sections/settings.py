@@ -1,8 +1,8 @@
 """Settings (/settings): time zone, when reminders come after a session, pausing them.
 
 Every change recomputes the person's next reminders in the same transaction and drops their
-queued reminder jobs afterwards (see schedule.apply), whose time-zone step this
-section shares.
+queued reminder jobs afterwards (see schedule.apply), whose time-zone step (with its question
+of what sessions keep when the zone changes) this section shares.
 """
 
 from __future__ import annotations
@@ -40,12 +40,14 @@ from conversations.sections import schedule
 from conversations.sections.schedule import (
     apply,
     ask_zone,
+    choice_step,
     next_reminder_line,
     set_delay,
+    time_words,
     zone_step,
 )
 from conversations.worksheet.content import Html, items, t
-from conversations.worksheet.dates import clock, local_now, parse_time, zone_label
+from conversations.worksheet.dates import clock, local_now, parse_time, twelve_hour, zone_label
 from conversations.worksheet.parsing import parse_rating
 from storage.models import ScheduleKind
 from storage.repository import Unit
@@ -54,10 +56,12 @@ SECTION = "settings"
 CB = Callbacks(SECTION)
 OVERVIEW = "settings.overview"
 ZONE = "settings.zone"
+ZONE_CHOICE = "settings.zone_choice"
 DELAY = "settings.delay"
 SUMMARY_DAY = "settings.summary_day"
 SUMMARY_TIME = "settings.summary_time"
-SUMMARY_TIMES = ("08:00", "12:00", "18:00", "20:00")
+SUMMARY_TIMES = (dt.time(8, 0), dt.time(12, 0), dt.time(18, 0), dt.time(20, 0))
+SUMMARY_DEFAULT = (6, dt.time(18, 0))  # Sundays at 18:00
 WEEKLY = ScheduleKind.SUMMARY
 DELAYS = (0, 30, 60, 90, 120, 180, 240)
 MAX_DELAY = 240
@@ -83,7 +87,7 @@ async def show_overview(update: Update, context: BotContext, note: Html | None =
     if person.timezone is None:
         zone = t("settings.zone_unset")
     else:
-        now = clock(local_now(person.timezone))
+        now = clock(local_now(person.timezone), person.timezone)
         zone = t("settings.zone_line", zone=zone_label(person.timezone), time=now)
     state = t("settings.paused_line" if person.reminders_paused else "settings.on_line")
     delay = t("settings.delay_line", delay=delay_text(person.reminder_delay_min))
@@ -101,7 +105,8 @@ async def show_overview(update: Update, context: BotContext, note: Html | None =
         parts[-1] = Html(f"{parts[-1]}\n{t('settings.summary_off')}")
     else:
         day = items("schedule.weekdays")[summary.weekday]
-        line = t("settings.summary_on", weekday=day, time=clock(summary.at_time))
+        at = clock(summary.at_time, person.timezone)
+        line = t("settings.summary_on", weekday=day, time=at)
         parts[-1] = Html(f"{parts[-1]}\n{line}")
     rows: list[list[Button]] = [
         [(t("settings.zone_button"), CB("zone"))],
@@ -132,7 +137,7 @@ async def change_zone(update: Update, context: BotContext) -> State:
     await acknowledge(update)
     state = await save(update, context, SECTION, ZONE)
     if state == ZONE:
-        await ask_zone(update, context, SECTION, why=False)
+        await ask_zone(update, context, SECTION)
     return state
 
 
@@ -222,11 +227,13 @@ async def ask_summary(update: Update, context: BotContext) -> State:
     state = await save(update, context, SECTION, SUMMARY_DAY)
     if state == SUMMARY_DAY:
         days = [(label, CB("sday", n)) for n, label in enumerate(items("schedule.weekdays_short"))]
+        zone_name = None if person is None else person.timezone
+        default = t("settings.summary_default", time=clock(SUMMARY_DEFAULT[1], zone_name))
         await send(
             update,
             t("settings.summary_prompt"),
             keyboard(
-                [(t("settings.summary_default"), CB("sdefault"))],
+                [(default, CB("sdefault"))],
                 days[:4],
                 days[4:],
                 [(t("settings.summary_off_button"), CB("soff"))],
@@ -252,7 +259,7 @@ def weekly_summary(weekday: int | None, at: dt.time | None) -> Any:
 async def summary_default(update: Update, context: BotContext) -> State:
     """Sunday at 18:00."""
     await acknowledge(update)
-    return await store_summary(update, context, 6, dt.time(18, 0))
+    return await store_summary(update, context, *SUMMARY_DEFAULT)
 
 
 async def summary_off(update: Update, context: BotContext) -> State:
@@ -267,14 +274,21 @@ async def summary_day(update: Update, context: BotContext) -> State:
     weekday = int(str(callback_query(update).data).rsplit(":", 1)[1])
     state = await save(update, context, SECTION, SUMMARY_TIME, data_={"weekday": weekday})
     if state == SUMMARY_TIME:
-        await ask_summary_time(update)
+        await ask_summary_time(update, context)
     return state
 
 
-async def ask_summary_time(update: Update) -> None:
-    """Asks at what time the summary should come."""
-    times = [(label, CB("stime", label.replace(":", ""))) for label in SUMMARY_TIMES]
-    await send(update, t("settings.summary_time_prompt"), keyboard(times, later_row(SECTION)))
+async def ask_summary_time(update: Update, context: BotContext) -> None:
+    """Asks at what time the summary should come (on the person's clock)."""
+    person = await person_of(update, context)
+    zone_name = None if person is None else person.timezone
+    times = [(clock(at, zone_name), CB("stime", f"{at:%H%M}")) for at in SUMMARY_TIMES]
+    key = (
+        "settings.summary_time_prompt_12h"
+        if twelve_hour(zone_name)
+        else "settings.summary_time_prompt"
+    )
+    await send(update, t(key), keyboard(times, later_row(SECTION)))
 
 
 async def summary_time_button(update: Update, context: BotContext) -> State:
@@ -288,8 +302,9 @@ async def summary_time_typed(update: Update, context: BotContext) -> State:
     """A typed time."""
     at = parse_time(text_of(update))
     if at is None:
-        await send(update, t("schedule.time_invalid"))
-        await ask_summary_time(update)
+        person = await person_of(update, context)
+        await send(update, time_words(None if person is None else person.timezone, "invalid"))
+        await ask_summary_time(update, context)
         return SUMMARY_TIME
     return await summary_at(update, context, at)
 
@@ -354,7 +369,11 @@ def build_handler() -> Any:
                 later_button,
                 MessageHandler(NEW_NOT_TEXT, stops(delay_wrong_kind)),
             ],
-            ZONE: [*zone_step(SECTION, ZONE, OVERVIEW, show_overview), later_button],
+            ZONE: [
+                *zone_step(SECTION, ZONE, OVERVIEW, show_overview, choice=ZONE_CHOICE),
+                later_button,
+            ],
+            ZONE_CHOICE: choice_step(SECTION, ZONE_CHOICE, OVERVIEW, show_overview),
             DELAY: [
                 MessageHandler(NEW_TEXT, stops(delay_text_typed)),
                 button(delay_button, "min", delays),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import logging
 from typing import Any
 
@@ -19,8 +20,8 @@ from telegram.ext import (
 
 from bot.context import BotContext
 from conversations.kit.callbacks import MENU, Callbacks
-from conversations.kit.steps import acknowledge, keyboard, person_of, send
-from conversations.worksheet.content import Html, lookup, t
+from conversations.kit.steps import acknowledge, help_row, keyboard, person_of, send, text_of
+from conversations.worksheet.content import Html, items, lookup, t
 from conversations.worksheet.current import worksheet
 from storage.repository import PersonMissing
 
@@ -31,7 +32,7 @@ CB = Callbacks(SECTION)
 # The bot's own features, after the worksheet's sections in the menu and the command list.
 FEATURES = ("review", "summary", "schedule", "settings", "export", "delete")
 # What a person may do before giving consent.
-OPEN_COMMANDS = frozenset({"start", "help", "crisis"})
+OPEN_COMMANDS = frozenset({"start", "help", "crisis", "privacy"})
 OPEN_BUTTONS = frozenset({CB("agree")})
 
 
@@ -53,7 +54,8 @@ def menu_names() -> list[str]:
 def commands() -> list[str]:
     """The command list, in the order /help and Telegram's command menu show it."""
     sections = [section.command for section in worksheet()]
-    return ["start", "menu", *sections, *features(), "crisis", "cancel", "help"]
+    # Help in a crisis second, right after the way in: one tap from the command menu.
+    return ["start", "crisis", "menu", *sections, *features(), "privacy", "cancel", "help"]
 
 
 def menu_keyboard() -> Any:
@@ -71,6 +73,24 @@ def help_text() -> Html:
         text = t(words) if isinstance(lookup(words), str) else t(f"commands.{name}")
         lines.append(t("help.line", command=name, text=text))
     return Html("\n\n".join([t("help.title"), "\n".join(lines), t("help.footer")]))
+
+
+def privacy_note() -> Html:
+    """The privacy note before "I agree": a title, the notice, and how to agree."""
+    parts = (t("start.privacy_title"), t("privacy.notice"), t("start.agree_prompt"))
+    return Html("\n\n".join(parts))
+
+
+def privacy_page() -> Html:
+    """/privacy at any time: the same notice, under its own title."""
+    return Html(f"{t('privacy.title')}\n\n{t('privacy.notice')}")
+
+
+def profile() -> tuple[str, str]:
+    """The bot's description and short description (plain text, no HTML)."""
+    title = html.unescape(str(t("worksheet.title")))
+    description = html.unescape(str(t("profile.description", title=title)))
+    return description, html.unescape(str(t("profile.short_description", title=title)))
 
 
 def welcome() -> Html:
@@ -113,7 +133,8 @@ async def consent_gate(update: Update, context: BotContext) -> None:
     if query is not None:
         await acknowledge(update, t("errors.stale_button"), close=False)
     elif update.message is not None:
-        await send(update, t("errors.consent_needed"))
+        # Whatever was typed (often "does my therapist see this?"): the short privacy answer.
+        await send(update, t("errors.before_consent"), keyboard(help_row()[:1]))
     raise ApplicationHandlerStop
 
 
@@ -131,7 +152,7 @@ async def start(update: Update, context: BotContext) -> None:
     await send(update, welcome())
     await send(
         update,
-        t("start.privacy"),
+        privacy_note(),
         keyboard([(t("start.agree_button"), CB("agree"))]),
     )
 
@@ -154,8 +175,13 @@ async def show_menu(update: Update, context: BotContext) -> None:
 
 
 async def show_help(update: Update, context: BotContext) -> None:
-    """Lists the commands."""
-    await send(update, help_text())
+    """Lists the commands, with help in a crisis one tap away."""
+    await send(update, help_text(), keyboard(help_row()))
+
+
+async def show_privacy(update: Update, context: BotContext) -> None:
+    """The privacy notice, before or after consent."""
+    await send(update, privacy_page())
 
 
 async def show_crisis(update: Update, context: BotContext) -> None:
@@ -181,9 +207,19 @@ async def unknown_command(update: Update, context: BotContext) -> None:
     await send(update, t("errors.unknown_command"))
 
 
+def is_help_word(text: str) -> bool:
+    """Whether a message is just "help" (or one of its words in the content)."""
+    word = " ".join(text.casefold().strip(" .!?¡¿…").split())
+    return word in {w.casefold() for w in items("errors.help_words")}
+
+
 async def not_understood(update: Update, context: BotContext) -> None:
-    """A message outside any section."""
-    await send(update, t("errors.not_understood"))
+    """A message outside any section: nothing is stored; one warm, honest reply (the bot does
+    not try to read distress in it), with help one tap away. "help" alone gets /help too."""
+    if is_help_word(text_of(update)):
+        await send(update, Html(f"{help_text()}\n\n{t('errors.help_word')}"), keyboard(help_row()))
+        return
+    await send(update, t("errors.not_understood"), keyboard(help_row()))
 
 
 async def edited(update: Update, context: BotContext) -> None:
@@ -192,14 +228,25 @@ async def edited(update: Update, context: BotContext) -> None:
     user = update.effective_user
     if message is None or user is None or not message.text:
         return
-    key = await context.store.answer_for_message(user.id, message.message_id)
-    if key is None:
+    text, message_id = message.text.strip(), message.message_id
+    key = await context.store.answer_for_message(user.id, message_id)
+    entry = (
+        None
+        if key is not None
+        else await context.store.entry_field_for_message(user.id, message_id)
+    )
+    if (key is None and entry is None) or not text:
         await send(update, t("errors.edited"))
         return
     try:
         async with context.store.unit(user.id) as unit:
-            await unit.save_answer(key, message.text.strip(), message_id=message.message_id)
-    except PersonMissing:
+            if key is not None:
+                await unit.save_answer(key, text, message_id=message_id)
+            elif entry is not None:
+                uid, field = entry
+                await unit.update_session_entry(uid, message_id=message_id, **{field: text})
+    except (PersonMissing, LookupError):  # gone meanwhile: nothing to update
+        await send(update, t("errors.edited"))
         return
     await send(update, t("errors.edited_saved"))
 
@@ -236,6 +283,7 @@ def handlers() -> list[BaseHandler[Update, Any, Any]]:
         CallbackQueryHandler(show_menu, pattern=MENU.pattern("menu")),
         CommandHandler("help", show_help, filters=new),
         CommandHandler("crisis", show_crisis, filters=new),
+        CommandHandler("privacy", show_privacy, filters=new),
         CallbackQueryHandler(show_crisis, pattern=MENU.pattern("crisis")),
         CommandHandler("cancel", cancel, filters=new),
         CallbackQueryHandler(stale_button),

@@ -9,6 +9,7 @@ import zoneinfo
 from conversations.worksheet import timeplan
 from conversations.worksheet.content import Html, items, t
 from conversations.worksheet.parsing import parse_date
+from conversations.worksheet.timezones import zone_countries
 from storage.models import utcnow
 
 # "About a year": older session dates are most likely a typo in the year.
@@ -18,10 +19,31 @@ MAX_AGE = dt.timedelta(days=366)
 MAX_AHEAD = dt.timedelta(days=366)
 RECENT = dt.timedelta(days=31)
 
+# "18:30", "18.30", "18h30", "18h", "18", "1830", "930"; each with "am"/"pm" after it or not.
 TIME_TEXT = re.compile(
-    r"(?P<hour>[0-9]{1,2})(?:(?:[:.h]|\s?h\s?)(?P<minute>[0-9]{2}))?h?"
+    r"(?:(?P<hour>[0-9]{1,2})(?:(?:[:.h]|\s?h\s?)(?P<minute>[0-9]{2}))?h?"
+    r"|(?P<compact_hour>[0-9]{1,2})(?P<compact_minute>[0-9]{2}))"
     r"\s?(?:(?P<am>a\.?m\.?)|(?P<pm>p\.?m\.?))?"
 )
+
+# Where people read times on a 12-hour clock ("6:30 pm"): the regions whose preferred hour
+# cycle is "h" in CLDR's supplemental time data (timeData, region entries; CLDR 46). A person's
+# region is their time zone's country (tzdata's zone.tab); UTC offsets and unknown zones read
+# 24 hours ("18:30"). Babel will bring this from CLDR itself with the languages.
+_CLDR_TWELVE_HOUR = """
+AS BT DJ ER GH IN LS PG PW SO TO VU WS
+CY GR
+AL TD
+BO CO CR CU DO EC GT HN KP KR MX NI NA PA PE PR SV VE
+AG AU BB BM BS CA DM FJ FM GD GM GU GY JM KI KN KY LC LR MH MP MW NZ SB SG SL SS SZ TC TT UM US
+VC VG VI
+BD PK
+AE BH DZ EG EH HK IQ JO KW LB LY MO MR OM PH PS QA SA SD SY TN YE
+BN MY
+KH
+TW ET
+"""
+TWELVE_HOUR_REGIONS = frozenset(_CLDR_TWELVE_HOUR.split())
 
 
 def local_today(timezone: str | None, now: dt.datetime | None = None) -> dt.date:
@@ -58,11 +80,15 @@ def show_date(day: dt.date | None) -> Html:
 
 
 def parse_time(text: str) -> dt.time | None:
-    """A time of day: "17:00", "17.30", "17h30", "9", "5pm", "9:30 am"; else None."""
+    """A time of day: "17:00", "17.30", "17h30", "1730", "9", "5pm", "6.30pm", "9:30 am"; else
+    None. Without am or pm a time is read on the 24-hour clock ("6:30" is 06:30)."""
     match = TIME_TEXT.fullmatch(text.strip().lower())
     if match is None:
         return None
-    hour, minute = int(match["hour"]), int(match["minute"] or 0)
+    if match["compact_hour"] is not None:
+        hour, minute = int(match["compact_hour"]), int(match["compact_minute"])
+    else:
+        hour, minute = int(match["hour"]), int(match["minute"] or 0)
     if match["am"] or match["pm"]:
         if not 1 <= hour <= 12:
             return None
@@ -103,6 +129,19 @@ def plan_date_problem(day: dt.date, today: dt.date) -> str | None:
     return None
 
 
+def twelve_hour(timezone: str | None) -> bool:
+    """Whether a person in this zone reads times on a 12-hour clock (see TWELVE_HOUR_REGIONS)."""
+    countries = zone_countries(timezone) if timezone else frozenset()
+    return bool(countries) and countries <= TWELVE_HOUR_REGIONS
+
+
+def zone_city(name: str) -> str:
+    """A zone's place as people say it: "Berlin", "New York", "UTC+2" ("Berlin time")."""
+    if name in ("UTC", "Etc/UTC", "Etc/GMT") or name.startswith("Etc/GMT"):
+        return zone_label(name)
+    return name.rsplit("/", 1)[-1].replace("_", " ")
+
+
 def zone_label(name: str) -> str:
     """A zone as people read it: "Europe/Berlin", "America/New York", "UTC+2"."""
     if name in ("UTC", "Etc/UTC", "Etc/GMT"):
@@ -119,9 +158,14 @@ def local_now(timezone: str | None, now: dt.datetime | None = None) -> dt.dateti
     return (now or utcnow()).astimezone(timeplan.zone(timezone)).replace(tzinfo=None)
 
 
-def clock(moment: dt.datetime | dt.time) -> str:
-    """A time of day, 24-hour: "09:30"."""
-    return moment.strftime("%H:%M")
+def clock(moment: dt.datetime | dt.time, timezone: str | None = None) -> str:
+    """A time of day as a person in `timezone` reads it: "18:30", or "6:30 pm" where clocks
+    have 12 hours (midnight is "12:00 am", noon "12:00 pm")."""
+    if not twelve_hour(timezone):
+        return f"{moment.hour:02d}:{moment.minute:02d}"
+    hour, minute = moment.hour % 12 or 12, f"{moment.minute:02d}"
+    key = "schedule.clock_pm" if moment.hour >= 12 else "schedule.clock_am"
+    return t(key, hour=hour, minute=minute)
 
 
 def show_day(day: dt.date) -> Html:
@@ -134,11 +178,12 @@ def show_day(day: dt.date) -> Html:
     )
 
 
-def show_when(moment: dt.datetime) -> Html:
-    """A local date and time: "Fri 5 Dec at 10:00"."""
-    return t("schedule.when", date=show_day(moment.date()), time=clock(moment))
+def show_when(moment: dt.datetime, timezone: str | None = None) -> Html:
+    """A local date and time: "Fri 5 Dec at 10:00" ("... at 10:00 am" on a 12-hour clock)."""
+    return t("schedule.when", date=show_day(moment.date()), time=clock(moment, timezone))
 
 
 def zone_confirmation(name: str, now: dt.datetime | None = None) -> Html:
     """The zone and the time there now, so a wrong guess is easy to see."""
-    return t("schedule.zone_saved", zone=zone_label(name), time=clock(local_now(name, now)))
+    moment = local_now(name, now)
+    return t("schedule.zone_saved", zone=zone_label(name), time=clock(moment, name))

@@ -1,4 +1,5 @@
-"""The weekly summary: averages, changes and gentle signals over logged therapy sessions."""
+"""The summaries' numbers: the week (averages, changes, gentle signals) and since the start
+(monthly averages, the biggest dip, the hard sessions) over logged therapy sessions."""
 
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ TOP_SCORE = 10
 # Fewer sessions than this say too little to remark on a run of tens.
 ALL_TENS_MIN_SESSIONS = 3
 CHART_WEEKS = 12
+# A session with trust or safety at or below this is a hard one: its note is worth bringing.
+HARD_SCORE = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +71,78 @@ class WeekSummary:
     def empty(self) -> bool:
         """True when no session was logged in the week."""
         return not self.sessions
+
+
+@dataclass(frozen=True, slots=True)
+class MonthAverage:
+    """One calendar month with sessions: its averages and how many sessions it had."""
+
+    month: dt.date  # the first day of the month
+    sessions: int
+    trust: float | None
+    safety: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Fall:
+    """One measure falling from one session to the next session that had it."""
+
+    measure: Measure
+    before: int
+    after: int
+
+    @property
+    def points(self) -> int:
+        return self.before - self.after
+
+
+@dataclass(frozen=True, slots=True)
+class Dip:
+    """The session with the largest fall, and every measure that fell at it."""
+
+    session_date: dt.date
+    topic: str | None
+    falls: tuple[Fall, ...]
+
+    @property
+    def points(self) -> int:
+        """The largest fall of the session, in points."""
+        return max(fall.points for fall in self.falls)
+
+
+@dataclass(frozen=True, slots=True)
+class HardSession:
+    """A session with trust or safety at HARD_SCORE or below, with its note if it has one."""
+
+    session_date: dt.date
+    topic: str | None
+    trust: int | None
+    safety: int | None
+    note: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class HistorySummary:
+    """Everything since the first session, up to today in the person's zone."""
+
+    start: dt.date | None  # the first session's date (None without sessions)
+    end: dt.date
+    sessions: tuple[SessionRow, ...]
+    months: tuple[MonthAverage, ...]
+    dip: Dip | None
+    hard: tuple[HardSession, ...]
+
+    @property
+    def empty(self) -> bool:
+        """True when no session was ever logged (up to today)."""
+        return not self.sessions
+
+    @property
+    def first_and_last_month(self) -> tuple[MonthAverage, MonthAverage] | None:
+        """The first and the last month with sessions, when there are two different ones."""
+        if len(self.months) < 2:
+            return None
+        return self.months[0], self.months[-1]
 
 
 class ChartPoint(NamedTuple):
@@ -193,6 +268,83 @@ def summarise_week(
         signals=tuple(_signals(history, start, end)),
         all_tens=_all_tens(usable),
     )
+
+
+def monthly_averages(rows: Iterable[SessionRow]) -> list[MonthAverage]:
+    """Averages per calendar month, oldest first; months without sessions are left out."""
+    by_month: dict[dt.date, list[SessionRow]] = {}
+    for row in _usable(rows):
+        by_month.setdefault(_date_of(row).replace(day=1), []).append(row)
+    return [
+        MonthAverage(month, len(kept), _average(kept, "trust"), _average(kept, "safety"))
+        for month, kept in by_month.items()
+    ]
+
+
+def biggest_dip(rows: Iterable[SessionRow]) -> Dip | None:
+    """The session whose trust or safety fell most since the last session that had it.
+
+    Ties go to the session where the two falls together were larger, then to the earlier one.
+    None when nothing ever fell (no sessions, one session, or only rises and levels).
+    """
+    best: Dip | None = None
+    best_key = (0, 0)
+    last: dict[Measure, int] = {}
+    for row in _usable(rows):
+        falls: list[Fall] = []
+        for measure in MEASURES:
+            value = _value(row, measure)
+            if value is None:
+                continue  # a skipped measure: compare with the last session that had one
+            before = last.get(measure)
+            if before is not None and before > value:
+                falls.append(Fall(measure, before, value))
+            last[measure] = value
+        if not falls:
+            continue
+        key = (max(f.points for f in falls), sum(f.points for f in falls))
+        if key > best_key:
+            best, best_key = Dip(_date_of(row), row.topic, tuple(falls)), key
+    return best
+
+
+def hard_sessions(rows: Iterable[SessionRow]) -> list[HardSession]:
+    """Sessions with trust or safety at HARD_SCORE or below, oldest first, with their notes."""
+    found: list[HardSession] = []
+    for row in _usable(rows):
+        scores = [v for m in MEASURES if (v := _value(row, m)) is not None]
+        if scores and min(scores) <= HARD_SCORE:
+            note = row.role.strip() if row.role is not None and row.role.strip() else None
+            found.append(HardSession(_date_of(row), row.topic, row.trust, row.safety, note))
+    return found
+
+
+def summarise_history(
+    rows: Iterable[SessionRow], now_utc: dt.datetime, tz: str | dt.tzinfo
+) -> HistorySummary:
+    """Summarise every session from the first one up to today in the person's time zone."""
+    end = local_today(now_utc, tz)
+    kept = [row for row in _usable(rows) if _date_of(row) <= end]
+    return HistorySummary(
+        start=_date_of(kept[0]) if kept else None,
+        end=end,
+        sessions=tuple(kept),
+        months=tuple(monthly_averages(kept)),
+        dip=biggest_dip(kept),
+        hard=tuple(hard_sessions(kept)),
+    )
+
+
+def history_points(
+    rows: Iterable[SessionRow], now_utc: dt.datetime, tz: str | dt.tzinfo
+) -> list[ChartPoint]:
+    """Every session up to today in the person's zone, oldest first (the whole range)."""
+    end = local_today(now_utc, tz)
+    return [
+        ChartPoint(_date_of(row), row.trust, row.safety)
+        for row in _usable(rows)
+        if _date_of(row) <= end and (row.trust is not None or row.safety is not None)
+    ]
 
 
 def chart_points(

@@ -5,16 +5,24 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from enum import StrEnum
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from storage.models import ScheduleKind, utcnow
-from storage.repository import ScheduleInfo, Unit
+from storage.repository import ScheduleInfo, Unit, ledger_key
 
 Kind = Literal[ScheduleKind.WEEKLY, ScheduleKind.BIWEEKLY, ScheduleKind.ONCE]
+SESSION_KINDS = (ScheduleKind.WEEKLY, ScheduleKind.BIWEEKLY, ScheduleKind.ONCE)
 
 BIWEEKLY_DAYS = 14
+# How many already-reminded occurrences in a row a replan steps over (a weekly schedule moved
+# across zones meets at most one; the bound only keeps a corrupt ledger from looping).
+_MAX_REMINDED = 8
+# Wall-clock starts are local to whichever zone the person had then: a day either side of UTC,
+# so reminders claimed in the last three days cover every occurrence a replan may offer again.
+_REMINDED_WINDOW = dt.timedelta(days=3)
 
 # How far before the wanted instant the wall-clock search starts. Converting wall-clock to UTC
 # can move a time by the size of a DST or date-line change (up to a day, Samoa 2011), so an
@@ -195,9 +203,130 @@ def zone(name: str | None) -> ZoneInfo:
 
 
 async def replan(unit: Unit, now: dt.datetime | None = None) -> None:
-    """Recompute every schedule's next reminder (after a change of zone, delay or schedule)."""
+    """Recompute every schedule's next reminder (after a change of zone, delay or schedule).
+
+    An occurrence whose reminder was already claimed is stepped over: a session moved to a
+    zone further west, or a longer delay, can bring back one whose reminder went out already,
+    and the ledger takes each occurrence once (the engine would offer it again and again).
+    """
     now = now or utcnow()
     tz = zone(unit.person.timezone)
-    for info in await unit.schedules():
-        occurrence, due = first_due(info, tz, unit.person.reminder_delay_min, now)
+    delay = unit.person.reminder_delay_min
+    schedules = await unit.schedules()
+    since = (now - _REMINDED_WINDOW).astimezone(dt.UTC).replace(tzinfo=None, microsecond=0)
+    reminded = await unit.reminded_since(since)
+    for info in schedules:
+        occurrence, due = first_due(info, tz, delay, now)
+        key = ledger_key(info.kind, info.id)
+        for _ in range(_MAX_REMINDED):
+            if occurrence is None or (key, occurrence) not in reminded:
+                break
+            occurrence, due = following(info, tz, delay, occurrence)
         await unit.set_next(info.id, occurrence, due)
+
+
+# A change of time zone -----------------------------------------------------------------------
+
+
+class Keep(StrEnum):
+    """What a person's sessions keep when their time zone changes."""
+
+    LOCAL = "local"  # the same wall-clock time, now in the new zone (moved; online at home time)
+    MOMENT = "moment"  # the same instant, shown in the new zone's time (a trip)
+
+
+def same_moment(
+    info: ScheduleInfo, old: ZoneInfo, new: ZoneInfo, delay_min: int, now: dt.datetime
+) -> ScheduleInfo:
+    """The schedule moved so that its next session (the first whose reminder is still to come)
+    starts, on `new`'s clock, at the instant it starts on `old`'s: weekday, time and date move
+    with it ("Thursday 18:30" in New York is "Friday 00:30" in Berlin). Unchanged if no
+    session is left. Later sessions keep the new wall-clock time: where the two zones change
+    their clocks on different dates, they are an hour apart from then on (see `drift`)."""
+    occurrence = next_occurrence(
+        plan_of(info), old, now - dt.timedelta(minutes=delay_of(info, delay_min))
+    )
+    if occurrence is None:
+        return info
+    there = occurrence.start_utc.astimezone(new).replace(tzinfo=None, second=0, microsecond=0)
+    at = there.time()
+    if info.kind in (ScheduleKind.WEEKLY, ScheduleKind.SUMMARY):
+        return replace(info, weekday=there.weekday(), at_time=at)
+    if info.kind == ScheduleKind.BIWEEKLY:
+        assert info.anchor is not None
+        # The first session moves by as many days as the next one, so the fortnights stay.
+        anchor = info.anchor + (there.date() - occurrence.local_start.date())
+        return replace(info, weekday=anchor.weekday(), anchor=anchor, at_time=at)
+    weekday = None if info.weekday is None else there.weekday()
+    return replace(info, weekday=weekday, anchor=there.date(), at_time=at)
+
+
+def rezoned(
+    info: ScheduleInfo,
+    old: ZoneInfo,
+    new: ZoneInfo,
+    delay_min: int,
+    now: dt.datetime,
+    keep: Keep,
+) -> ScheduleInfo:
+    """A schedule after a change of zone from `old` to `new`, keeping what `keep` says.
+
+    A snoozed reminder is a promise for an instant ("in an hour"), so it keeps its moment
+    either way; so does a one-off session that would have passed at its local time in the new
+    zone while still to come in the old one (it would otherwise be lost without a word). The
+    weekly summary comes at its time in the person's own zone, whatever that is.
+    """
+    if info.kind == ScheduleKind.SUMMARY:
+        return info
+    if keep == Keep.MOMENT or info.kind == ScheduleKind.SNOOZE:
+        return same_moment(info, old, new, delay_min, now)
+    if info.kind == ScheduleKind.ONCE:
+        passes = first_due(info, new, delay_min, now)[0] is None
+        if passes and first_due(info, old, delay_min, now)[0] is not None:
+            return same_moment(info, old, new, delay_min, now)
+    return info
+
+
+def moves(
+    schedules: list[ScheduleInfo],
+    old: ZoneInfo,
+    new: ZoneInfo,
+    delay_min: int,
+    now: dt.datetime,
+) -> list[tuple[ScheduleInfo, ScheduleInfo]]:
+    """The sessions whose choice matters: (kept at the local time, kept at the same moment),
+    for each session schedule where the two differ. Empty when the zones keep the same time
+    for every coming session (Paris and Berlin), so there is nothing to ask."""
+    found = []
+    for info in schedules:
+        if info.kind not in SESSION_KINDS:
+            continue
+        local = rezoned(info, old, new, delay_min, now, Keep.LOCAL)
+        moment = rezoned(info, old, new, delay_min, now, Keep.MOMENT)
+        if local != moment:
+            found.append((local, moment))
+    return found
+
+
+def drift(
+    info: ScheduleInfo,
+    moved: ScheduleInfo,
+    old: ZoneInfo,
+    new: ZoneInfo,
+    now: dt.datetime,
+    horizon: dt.timedelta = dt.timedelta(weeks=12),
+) -> dt.date | None:
+    """The first session (in the old zone's calendar) within `horizon` where `moved`, a
+    schedule kept at the same moment, no longer starts at the same instant as `info` did in
+    the old zone: the two zones' clocks changed on different dates. None if they keep step."""
+    before = plan_of(info)
+    after = plan_of(moved)
+    if before.kind == ScheduleKind.ONCE:
+        return None
+    start = next_occurrence(before, old, now)
+    while start is not None and start.start_utc <= now + horizon:
+        there = next_occurrence(after, new, start.start_utc - dt.timedelta(seconds=1))
+        if there is None or there.start_utc != start.start_utc:
+            return start.local_start.date()
+        start = next_occurrence(before, old, start.start_utc)
+    return None

@@ -382,3 +382,36 @@ def _finder() -> TimezoneFinder:
     from timezonefinder import TimezoneFinder
 
     return TimezoneFinder()
+
+
+# The country of a zone -------------------------------------------------------------------------
+
+
+@functools.cache
+def zone_countries(name: str) -> frozenset[str]:
+    """The ISO 3166 codes of the countries an IANA zone belongs to: one for a zone of tzdata's
+    zone.tab; none for UTC offsets and unknown names.
+
+    An old alias that zone.tab leaves out ("US/Eastern", "Asia/Calcutta") ships as a copy of the
+    zone it stands for, found by its bytes; a copy shared by zones of several countries
+    ("America/Montreal" is Toronto's, which Nassau's also is) belongs to all of them.
+    """
+    countries = {zone: country for country, zone in _zone_tab()}
+    if name in countries:
+        return frozenset({countries[name]})
+    data = _zone_bytes(name)
+    if data is None:
+        return frozenset()
+    return frozenset(country for zone, country in countries.items() if _zone_bytes(zone) == data)
+
+
+@functools.cache
+def _zone_bytes(name: str) -> bytes | None:
+    """The compiled data of one zone in the tzdata package (None if there is no such zone)."""
+    parts = name.split("/")
+    if not name or any(part in ("", ".", "..") for part in parts):
+        return None
+    try:
+        return importlib.resources.files("tzdata").joinpath("zoneinfo", *parts).read_bytes()
+    except (OSError, ValueError):
+        return None

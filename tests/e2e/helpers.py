@@ -211,3 +211,25 @@ def checked(message: BotMessage) -> list[int]:
         for label, data in row
         if data.startswith("checklist:toggle:") and label.startswith("✅")
     ]
+
+
+def to_the_date(user: FakeUser, act: Callable[[], object] | None = None) -> BotMessage:
+    """Opens /log (or does `act`) and comes to its date prompt. A person without a time zone
+    is asked for one before their first date (once); here they tap Skip, which keeps UTC days
+    and is not asked again. Returns the date prompt."""
+    today_button = t("log.today_button")
+    mark = user.mark()
+    (act or (lambda: user.command("log")))()
+
+    def asks_zone(message: BotMessage) -> bool:
+        return any(data == "log:skip:zone" for row in message.buttons for _, data in row)
+
+    def arrived(message: BotMessage) -> bool:
+        return message.event == "new" and (message.has_button(today_button) or asks_zone(message))
+
+    found = user.wait_for(arrived, after=mark)
+    if not asks_zone(found):
+        return found
+    mark = user.mark()
+    user.press("log:skip:zone", found)
+    return user.wait_for(lambda m: m.event == "new" and m.has_button(today_button), after=mark)

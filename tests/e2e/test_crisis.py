@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from conversations.sections.start import help_text as help_words
+from conversations.sections.start import privacy_note
 from conversations.worksheet.content import t
 from tests.botproc import BotProcess
 from tests.conftest import BotFactory
@@ -30,7 +31,7 @@ def test_crisis_works_before_consent_and_stores_nothing(
 
 def test_the_first_run_notice_help_and_menu_lead_to_it(bot: BotProcess, user: FakeUser) -> None:
     _, privacy = news(user, lambda: user.command("start"), 2)
-    assert privacy.html == t("start.privacy")
+    assert privacy.html == privacy_note()
     assert "/crisis" in privacy.html
     agreed = reply(user, lambda: user.press(t("start.agree_button"), privacy))
     assert (t("menu.crisis"), "menu:crisis") in [b for row in agreed.buttons for b in row]

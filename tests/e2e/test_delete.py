@@ -11,11 +11,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from conversations.sections.review import status_lines
+from conversations.sections.start import privacy_note
 from conversations.sections.start import welcome as welcome_words
 from conversations.worksheet.content import Html, t
 from conversations.worksheet.words import prompt_text
 from tests.botproc import BotProcess
-from tests.e2e.helpers import begin, columns, news, on_sqlite, query, reply, stored
+from tests.e2e.helpers import begin, columns, news, on_sqlite, query, reply, stored, to_the_date
 from tests.fake_telegram import BotMessage, FakeUser
 
 CANARY = "canary-41d9-violet-otter-hums"
@@ -64,9 +65,7 @@ def reflect_first(user: FakeUser, text: str) -> BotMessage:
 
 def log_today(user: FakeUser, topic: str, role: str) -> BotMessage:
     """Logs today's session through /log with a topic, ratings and a role; returns the summary."""
-    mark = user.mark()
-    user.command("log")
-    user.wait_for(lambda m: m.has_button(t("log.today_button")), after=mark)
+    to_the_date(user)
     reply(user, lambda: user.press(t("log.today_button")))
     reply(user, lambda: user.send(topic))
     reply(user, lambda: user.press("log:trust:7"))
@@ -285,7 +284,7 @@ def test_after_deletion_old_buttons_are_out_of_date_and_write_nothing(
         for table in (*PERSON_TABLES, "person", "processed_update")
     }
     # A message, too, stores nothing: the person is asked to /start first.
-    assert reply(user, lambda: user.send("hello")).html == t("errors.consent_needed")
+    assert reply(user, lambda: user.send("hello")).html == t("errors.before_consent")
     assert person_id(data_dir, user) is None
 
 
@@ -295,7 +294,7 @@ def test_coming_back_starts_fresh(bot: BotProcess, user: FakeUser, data_dir: Pat
     delete_all(user)
     welcome, privacy = news(user, lambda: user.command("start"), 2)
     assert welcome.html == welcome_words()
-    assert privacy.html == t("start.privacy") and privacy.has_button(t("start.agree_button"))
+    assert privacy.html == privacy_note() and privacy.has_button(t("start.agree_button"))
     agreed = reply(user, lambda: user.press(t("start.agree_button"), privacy))
     assert agreed.html == t("start.agreed")
     overview = reply(user, lambda: user.command("review"))

@@ -32,7 +32,7 @@ from storage import Store
 from storage.export import FORMAT, VERSION, gather
 from tests.botproc import BotProcess
 from tests.conftest import BotFactory
-from tests.e2e.helpers import begin, today, with_store
+from tests.e2e.helpers import begin, to_the_date, today, with_store
 from tests.fake_telegram import BotMessage, FakeTelegram, FakeUser
 
 TIMEOUT = 30.0
@@ -98,8 +98,7 @@ def walk_reflect(user: FakeUser) -> None:
 
 def log_entry(user: FakeUser, day: str, topic: str, trust: int, safety: int, role: str) -> None:
     """One /log entry: the date by button, the trust by button, the rest typed."""
-    step(user, lambda: user.command("log"))
-    user.wait_for(lambda m: m.html == prompt_text("log.date"), timeout=TIMEOUT)
+    assert to_the_date(user).html == prompt_text("log.date")
     step(user, lambda: user.press(t(f"log.{day}_button")))
     step(user, lambda: user.send(topic))
     step(user, lambda: user.press(f"log:trust:{trust}"))
@@ -109,8 +108,7 @@ def log_entry(user: FakeUser, day: str, topic: str, trust: int, safety: int, rol
 
 def start_draft(user: FakeUser) -> None:
     """A chart entry left after its topic (a draft)."""
-    step(user, lambda: user.command("log"))
-    user.wait_for(lambda m: m.has_button(t("log.today_button")), timeout=TIMEOUT)
+    to_the_date(user)
     step(user, lambda: user.press(t("log.today_button")))
     step(user, lambda: user.send(DRAFT_TOPIC))
 

@@ -9,10 +9,20 @@ import pytest
 
 from conversations.sections.start import help_text as help_words
 from conversations.worksheet.content import t
+from conversations.worksheet.parsing import rating_problem
 from conversations.worksheet.words import prompt_text
 from storage import Store
 from tests.botproc import BotProcess
-from tests.e2e.helpers import begin, marks, new_messages, news, reply, stored, with_store
+from tests.e2e.helpers import (
+    begin,
+    marks,
+    new_messages,
+    news,
+    reply,
+    stored,
+    to_the_date,
+    with_store,
+)
 from tests.fake_telegram import BotMessage, FakeUser
 from tests.worksheet import chat
 
@@ -116,7 +126,7 @@ def test_skipped_parts_can_be_answered_later(
     }
 
 
-@pytest.mark.parametrize("bad", ["11", "0", "seven", "7.5", "٧", "-3"])
+@pytest.mark.parametrize("bad", ["11", "0", "purple", "7.5", "٧", "-3"])
 def test_a_bad_rating_gets_a_kind_word_and_the_prompt_again(
     bot: BotProcess, user: FakeUser, data_dir: Path, bad: str
 ) -> None:
@@ -124,11 +134,12 @@ def test_a_bad_rating_gets_a_kind_word_and_the_prompt_again(
     start_finish(user)
     skip(user, "trust", "finish.surprise")
     skip(user, "surprise", "finish.helpful")
-    for send in (lambda: user.send(bad), user.send_photo):
+    why = t(rating_problem(bad) or "?")  # typed: why it is not a rating ("above 10")
+    for send, said in ((lambda: user.send(bad), why), (user.send_photo, None)):
         earlier = user.messages()[-1]
         replies = news(user, send, 2)
         assert [m.html for m in replies] == [
-            t("common.prompts.bad_rating"),
+            said or t("common.prompts.bad_rating"),
             prompt_text("finish.helpful"),
         ]
         # The prompt asked again replaces the one before: only the newest has buttons.
@@ -228,9 +239,7 @@ def log_session(user: FakeUser, day: dt.date) -> list[BotMessage]:
     Returns what the bot sent after the entry was confirmed, up to the reply to a following
     /help (updates of one chat are handled in order, so nothing the entry triggers comes later).
     """
-    mark = user.mark()
-    user.command("log")
-    user.wait_for(lambda m: m.has_button(t("log.today_button")), after=mark)
+    to_the_date(user)
     mark = user.mark()
     user.send(day.isoformat())
     for step in ("topic", "trust", "safety", "role"):

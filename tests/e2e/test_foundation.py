@@ -16,6 +16,7 @@ from tests.e2e.helpers import begin, query, stored, wait_news
 from tests.fake_telegram import FakeTelegram, FakeUser
 from tests.worksheet import reflect_items
 
+PRIVATE = {"type": "all_private_chats"}
 CANARY = "canary-bright-orange-kettle-4411"
 
 
@@ -38,7 +39,7 @@ def test_start_shows_objective_privacy_and_agree_and_stores_nothing(
 
     mark = user.mark()
     user.command("reflect")
-    assert user.wait_reply(mark).html == t("errors.consent_needed")
+    assert user.wait_reply(mark).html == t("errors.before_consent")
     assert _rows(data_dir, "person") == 0
 
 
@@ -107,8 +108,17 @@ def test_every_menu_button_opens_something(bot: BotProcess, user: FakeUser) -> N
 
 
 def test_commands_are_registered_for_the_phone_menu(bot: BotProcess, fake: FakeTelegram) -> None:
-    fake.wait_for_request("setMyCommands")
-    assert [c["command"] for c in fake.commands()] == commands()
+    fake.wait_for_request("setChatMenuButton")
+    # For private chats only (the bot leaves groups), help in a crisis second, after /start.
+    assert [c["command"] for c in fake.commands(PRIVATE)] == commands()
+    assert commands()[:3] == ["start", "crisis", "menu"]
+    assert fake.commands() == []  # a list an older version set for every chat is gone
+    # The menu button opens the command list; the profile says what the bot is, and is not.
+    profile = fake.profile()
+    assert profile["menu_button"] == {"type": "commands"}
+    description, short = str(profile["description"]), str(profile["short_description"])
+    assert "not a crisis service" in description and "not a crisis service" in short.lower()
+    assert "Building Trust and Safety in Therapy" in description and len(short) <= 120
 
 
 def test_in_a_group_the_bot_stores_nothing_and_leaves(

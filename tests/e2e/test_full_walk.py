@@ -13,12 +13,23 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
+from conversations.sections.start import privacy_note
 from conversations.sections.start import welcome as welcome_words
 from conversations.worksheet.content import escape, items, t
 from conversations.worksheet.dates import show_date
 from conversations.worksheet.words import prompt_text
 from tests.botproc import BotProcess
-from tests.e2e.helpers import back_home, chart, checked, fields, marks, stored, today, until
+from tests.e2e.helpers import (
+    back_home,
+    chart,
+    checked,
+    fields,
+    marks,
+    stored,
+    to_the_date,
+    today,
+    until,
+)
 from tests.fake_telegram import BotMessage, FakeUser, parse_html
 from tests.worksheet import chat, learn_pages, reflect_items
 
@@ -110,7 +121,7 @@ def walk_start(user: FakeUser) -> None:
     )
     assert welcome.html == welcome_words()
     assert_reached(welcome.text, welcome_words())  # the worksheet's objective
-    assert privacy.html == t("start.privacy")
+    assert privacy.html == privacy_note()
     [menu] = act(
         user, lambda: user.press(t("start.agree_button"), privacy), is_html("start.agreed")
     )
@@ -331,7 +342,7 @@ def walk_log(user: FakeUser, data_dir: Path) -> None:
     today_, yesterday, earlier = SESSIONS
     opened, first = log_entry(
         user,
-        lambda: user.command("log"),
+        lambda: to_the_date(user),  # a person without a time zone is asked once: Skip
         [
             press(t("log.today_button")),
             type_(today_.topic),
@@ -341,7 +352,13 @@ def walk_log(user: FakeUser, data_dir: Path) -> None:
         ],
         today_.day,
     )
-    assert [m.html for m in opened] == [t("log.intro"), prompt_text("log.date")]
+    zone_question = f"{t('schedule.zone_why_today')}\n\n{t('schedule.zone_prompt')}"
+    assert [m.html for m in opened] == [
+        t("log.intro"),
+        zone_question,
+        t("schedule.zone_skipped"),
+        prompt_text("log.date"),
+    ]
     assert_reached(opened[0].text, t("log.intro"))
 
     opened, second = log_entry(

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from conversations.worksheet.content import escape, short_prompt, t
 from conversations.worksheet.dates import show_date
+from conversations.worksheet.parsing import rating_problem
 from conversations.worksheet.words import prompt_text
 from storage import Store
 from tests.botproc import BotProcess
@@ -17,6 +18,7 @@ from tests.e2e.helpers import (
     has_data,
     reply,
     stored,
+    to_the_date,
     today,
     until,
     with_store,
@@ -239,9 +241,9 @@ def test_after_three_months_ratings_and_choices(
     assert "review:change:finish.helpful" in data
 
     reply(user, lambda: user.press("review:change:finish.helpful"))
-    for bad in ["11", "0", "seven", "7.5", "٧"]:
+    for bad in ["11", "0", "purple", "7.5", "٧"]:
         said = until(user, lambda b=bad: user.send(b), lambda m: m.has_button("10"))
-        assert said[0].html == t("log.rating_invalid")
+        assert said[0].html == t(rating_problem(bad) or "?"), bad
     assert stored(data_dir, user, "finish.") == {}
     assert reply(user, lambda: user.press("review:set:finish.helpful:7")).html == t("review.saved")
     assert stored(data_dir, user, "finish.") == {"finish.helpful": "7"}
@@ -280,7 +282,7 @@ def test_long_answers_fit_in_messages(bot: BotProcess, user: FakeUser, data_dir:
 
 def log_session(user: FakeUser) -> None:
     """/log for the first time: today, a topic, trust 4, safety 6, a therapist role."""
-    until(user, lambda: user.command("log"), lambda m: m.html == prompt_text("log.date"))
+    assert to_the_date(user).html == prompt_text("log.date")
     for act in (
         lambda: user.press("log:today"),
         lambda: user.send("Work & <sleep>"),
@@ -306,7 +308,7 @@ def test_correct_and_remove_a_session(bot: BotProcess, user: FakeUser, data_dir:
     prompt = reply(user, lambda: user.press(f"review:fix:{row.uid}:trust"))
     assert prompt_text("log.trust") in (prompt.html or "")
     said = until(user, lambda: user.send("11"), lambda m: m.has_button("10"))
-    assert said[0].html == t("log.rating_invalid")
+    assert said[0].html == t("input.rating_above")
     assert chart(data_dir, user)[0].trust == 4
     saved = until(user, lambda: user.press(f"review:set:s.{row.uid}.trust:8"), back_home)
     assert saved[0].html == t("review.saved")

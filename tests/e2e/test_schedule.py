@@ -26,6 +26,8 @@ LIST_BUTTONS = [
     t("common.done"),
 ]
 REMINDER_WAIT = 120.0
+# Zones whose people read a 12-hour clock, among those the tests use (the rule is dates.py's).
+TWELVE_HOUR = {"America/New_York", "America/Los_Angeles", "Pacific/Kiritimati", "Pacific/Auckland"}
 
 
 # Reading what the bot stored ------------------------------------------------------------------
@@ -80,10 +82,17 @@ def zone_prompt(first: bool = False) -> Html:
     return t("schedule.zone_prompt")
 
 
+def on_clock(moment: dt.datetime | dt.time, zone: str) -> str:
+    """A time of day as the bot shows it to a person in `zone` (worked out here)."""
+    if zone in TWELVE_HOUR:
+        return f"{moment.hour % 12 or 12}:{moment.minute:02d} {'am' if moment.hour < 12 else 'pm'}"
+    return f"{moment.hour:02d}:{moment.minute:02d}"
+
+
 def confirms_zone(message: BotMessage, name: str) -> bool:
     """Whether a message confirms a zone with the time there now (this minute or the last)."""
     now = dt.datetime.now(ZoneInfo(name))
-    times = {f"{now:%H:%M}", f"{now - dt.timedelta(minutes=1):%H:%M}"}
+    times = {on_clock(now, name), on_clock(now - dt.timedelta(minutes=1), name)}
     notes = {t("schedule.zone_saved", zone=zone_label(name), time=moment) for moment in times}
     return any(message.html is not None and message.html.startswith(n) for n in notes)
 
@@ -543,3 +552,45 @@ def test_a_rate_limited_reminder_comes_once_and_a_blocked_one_marks_the_person(
     welcome_back = news(user2, lambda: user2.command("start"), 2)
     assert welcome_back[0].html == t("start.resumed")
     assert not person(data_dir, user2).blocked
+
+
+def test_times_on_a_twelve_hour_clock_where_people_read_one(
+    bot: BotProcess, user: FakeUser, data_dir: Path
+) -> None:
+    begin(user)
+    shown = first_schedule(user, "new york")
+    assert confirms_zone(shown, "America/New_York"), shown.describe()
+    reply(user, lambda: user.press(t("schedule.add_weekly")))
+    ask_time = reply(user, lambda: user.press("schedule:day:3"))
+    heading = t("schedule.weekly_heading", weekday="Thursday")
+    assert ask_time.html == f"{heading}\n\n{t('schedule.time_prompt_12h')}"
+    labels = ["8:00 am", "9:00 am", "10:00 am", "12:00 pm", "2:00 pm", "4:00 pm", "5:00 pm"]
+    assert ask_time.button_labels == [*labels, "6:00 pm", t("schedule.back"), NOT_NOW]
+    sorry, _ = news(user, lambda: user.send("half six"), 2)
+    assert sorry.html == t("schedule.time_invalid_12h")
+    shown = reply(user, lambda: user.press("6:00 pm"))
+    assert line(1, t("schedule.weekly", weekday="Thursday", time="6:00 pm")) in shown.html
+    [info] = schedules(data_dir, user)
+    assert shape(info) == ("weekly", 3, dt.time(18, 0), None)
+
+    # Typed without a separator, on either clock.
+    reply(user, lambda: user.press(t("schedule.add_weekly")))
+    reply(user, lambda: user.press("schedule:day:0"))
+    shown = reply(user, lambda: user.send("1830"))
+    assert line(2, t("schedule.weekly", weekday="Monday", time="6:30 pm")) in shown.html
+    assert shape(schedules(data_dir, user)[1]) == ("weekly", 0, dt.time(18, 30), None)
+    due = min(i.next_due_at for i in schedules(data_dir, user) if i.next_due_at is not None)
+    local_due = due.astimezone(ZoneInfo("America/New_York")).replace(tzinfo=None)
+    when = show_when(local_due, "America/New_York")
+    assert on_clock(local_due, "America/New_York") in when
+    assert t("schedule.next_reminder", when=when) in shown.html
+
+    # The weekly summary's times too.
+    reply(user, lambda: user.command("settings"))
+    offer = reply(user, lambda: user.press(t("settings.summary_button")))
+    assert offer.button_labels[0] == t("settings.summary_default", time="6:00 pm")
+    ask_at = reply(user, lambda: user.press("settings:sday:2"))
+    assert ask_at.html == t("settings.summary_time_prompt_12h")
+    assert ask_at.button_labels == ["8:00 am", "12:00 pm", "6:00 pm", "8:00 pm", NOT_NOW]
+    shown = reply(user, lambda: user.send("7.30pm"))
+    assert t("settings.summary_on", weekday="Wednesday", time="7:30 pm") in shown.html

@@ -290,11 +290,12 @@ def test_the_second_worksheet_runs_in_place_of_the_built_in_one(
     assert menu.button_labels[:3] == [w(f"menu.{name}") for name in sections]
 
     # The phone's command menu and /help: its commands, not the built-in ones.
-    fake.wait_for_request("setMyCommands")
+    fake.wait_for_request("setChatMenuButton")
     commands = ["about", "signs", "speak_up"]
-    listed = [c["command"] for c in fake.commands()]
-    assert listed == ["start", "menu", *commands, *FEATURES, "crisis", "cancel", "help"]
-    descriptions = {c["command"]: c["description"] for c in fake.commands()}
+    private = {"type": "all_private_chats"}
+    listed = [c["command"] for c in fake.commands(private)]
+    assert listed == ["start", "crisis", "menu", *commands, *FEATURES, "privacy", "cancel", "help"]
+    descriptions = {c["command"]: c["description"] for c in fake.commands(private)}
     assert [descriptions[c] for c in commands] == [w(f"commands.{c}") for c in commands]
     help_text = reply(user, lambda: user.command("help")).html or ""
     for command in commands:

@@ -135,17 +135,26 @@ def test_change_the_time_zone(bot: BotProcess, user: FakeUser, data_dir: Path) -
     assert sorry.html == t("schedule.zone_invalid") and again.html == zone_prompt()
     assert person(data_dir, user).timezone == "Europe/Berlin"
 
-    shown = reply(user, lambda: user.send("America/New_York"))
-    assert confirms_zone(shown, "America/New_York"), shown.describe()
-    assert zone_label("America/New_York") in shown.html
+    # With a session on the list, the new zone is stored and the person is asked what the
+    # session keeps; until they answer, it keeps its time of day.
+    asked = reply(user, lambda: user.send("America/New_York"))
+    assert confirms_zone(asked, "America/New_York"), asked.describe()
+    assert zone_label("America/New_York") in asked.html
+    assert t("schedule.choice_question", old_zone="Berlin") in asked.html
     assert person(data_dir, user).timezone == "America/New_York"
+    assert schedules(data_dir, user)[0].next_due_at == tuesday_due(NEW_YORK, 60, now)
+    shown = reply(user, lambda: user.press(asked.button_labels[0]))
+    assert shown.html.startswith(t("schedule.kept_local", zone="New York"))
+    assert t("settings.title") in shown.html
     # The same wall-clock session, now in New York: its reminder moved with it.
     assert schedules(data_dir, user)[0].next_due_at == tuesday_due(NEW_YORK, 60, now)
 
     reply(user, lambda: user.press(t("settings.zone_button")))
-    shown = reply(user, lambda: user.share_location(52.52, 13.405))
-    assert confirms_zone(shown, "Europe/Berlin"), shown.describe()
+    asked = reply(user, lambda: user.share_location(52.52, 13.405))
+    assert confirms_zone(asked, "Europe/Berlin"), asked.describe()
     assert person(data_dir, user).timezone == "Europe/Berlin"
+    shown = reply(user, lambda: user.press(asked.button_labels[0]))
+    assert shown.html.startswith(t("schedule.kept_local", zone="Berlin"))
     assert schedules(data_dir, user)[0].next_due_at == tuesday_due(BERLIN, 60, now)
 
     reply(user, lambda: user.press(t("settings.zone_button")))

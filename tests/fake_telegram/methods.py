@@ -350,6 +350,62 @@ def delete_my_commands(world: World, params: Params) -> bool:
     return True
 
 
+def _profile_text(params: Params, key: str, limit: int) -> str:
+    value = params.get(key) or ""
+    if not isinstance(value, str) or len(value) > limit:
+        raise bad_request(f"{key.upper()}_INVALID")
+    return value
+
+
+@api_method("setMyDescription")
+def set_my_description(world: World, params: Params) -> bool:
+    """The text shown in an empty chat with the bot (0-512 characters), per language."""
+    world.descriptions[str(params.get("language_code") or "")] = _profile_text(
+        params, "description", 512
+    )
+    return True
+
+
+@api_method("getMyDescription")
+def get_my_description(world: World, params: Params) -> JsonDict:
+    lang = str(params.get("language_code") or "")
+    return {"description": world.descriptions.get(lang, world.descriptions.get("", ""))}
+
+
+@api_method("setMyShortDescription")
+def set_my_short_description(world: World, params: Params) -> bool:
+    """The text on the bot's profile page (0-120 characters), per language."""
+    world.short_descriptions[str(params.get("language_code") or "")] = _profile_text(
+        params, "short_description", 120
+    )
+    return True
+
+
+@api_method("getMyShortDescription")
+def get_my_short_description(world: World, params: Params) -> JsonDict:
+    lang = str(params.get("language_code") or "")
+    found = world.short_descriptions.get(lang, world.short_descriptions.get("", ""))
+    return {"short_description": found}
+
+
+@api_method("setChatMenuButton")
+def set_chat_menu_button(world: World, params: Params) -> bool:
+    """The menu button of one private chat, or the default one (no chat_id)."""
+    button = params.get("menu_button") or {"type": "default"}
+    if not isinstance(button, dict) or button.get("type") not in ("commands", "web_app", "default"):
+        raise bad_request("can't parse menu button")
+    chat = params.get("chat_id")
+    world.menu_buttons[int(chat) if chat is not None else None] = dict(button)
+    return True
+
+
+@api_method("getChatMenuButton")
+def get_chat_menu_button(world: World, params: Params) -> JsonDict:
+    chat = params.get("chat_id")
+    key = int(chat) if chat is not None else None
+    return dict(world.menu_buttons.get(key, world.menu_buttons.get(None, {"type": "default"})))
+
+
 WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 

@@ -50,6 +50,7 @@ JSON_FIELDS = {
     "allowed_updates": "can't parse allowed updates JSON array",
     "commands": "can't parse commands JSON array",
     "scope": "can't parse BotCommandScope JSON object",
+    "menu_button": "can't parse menu button JSON object",
     "link_preview_options": "can't parse link preview options JSON object",
     "reply_parameters": "can't parse reply parameters JSON object",
     "media": "can't parse media JSON object",

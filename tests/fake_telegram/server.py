@@ -394,6 +394,15 @@ class FakeTelegram:
         with self.world.cond:
             return copy.deepcopy(self.world.commands.get(key, []))
 
+    def profile(self, language_code: str = "") -> dict[str, object]:
+        """What setMyDescription, setMyShortDescription and setChatMenuButton recorded."""
+        with self.world.cond:
+            return {
+                "description": self.world.descriptions.get(language_code),
+                "short_description": self.world.short_descriptions.get(language_code),
+                "menu_button": copy.deepcopy(self.world.menu_buttons.get(None)),
+            }
+
     @property
     def webhook(self) -> JsonDict:
         """Webhook settings recorded by setWebhook."""

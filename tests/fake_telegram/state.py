@@ -81,6 +81,11 @@ class World:
         self.callbacks: dict[str, CallbackRecord] = {}
         self.requests: list[RecordedRequest] = []
         self.commands: dict[str, list[JsonDict]] = {}
+        # The bot's profile, per language code ("" for the default): description, short one.
+        self.descriptions: dict[str, str] = {}
+        self.short_descriptions: dict[str, str] = {}
+        # The menu button per chat id (None: the default for every private chat).
+        self.menu_buttons: dict[int | None, JsonDict] = {}
         self.webhook: JsonDict = {"url": ""}
         self.allowed_updates: list[str] = []
         self.update_listener: Callable[[], None] | None = None

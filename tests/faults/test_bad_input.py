@@ -14,16 +14,17 @@ from pathlib import Path
 
 from conversations.worksheet.content import t
 from conversations.worksheet.dates import show_date
+from conversations.worksheet.parsing import rating_problem
 from conversations.worksheet.words import prompt_text
 from tests.botproc import BotProcess
-from tests.e2e.helpers import begin, chart, fields, news, reply, stored, today
+from tests.e2e.helpers import begin, chart, fields, news, reply, stored, to_the_date, today
 from tests.fake_telegram import BotMessage, FakeTelegram, FakeUser
 from tests.faults.checks import Ledger
 from tests.worksheet import chat, reflect_items
 
 PROMPTS = reflect_items()
 KEYS = [f"reflect.{item['key']}" for item in PROMPTS]
-BAD_RATINGS = ["0", "11", "-1", "7.5", "seven", "٧", "０", "²", "7" * 5000]
+BAD_RATINGS = ["0", "11", "-1", "7.5", "purple", "٧", "０", "²", "7" * 5000]
 
 
 def asks(index: int) -> Callable[[BotMessage], bool]:
@@ -47,7 +48,7 @@ def open_reflect(user: FakeUser) -> None:
 def log_until_trust(user: FakeUser, topic: str) -> dt.date:
     """Agree, open /log, tap Today and give a topic; returns the session's date."""
     begin(user)
-    news(user, lambda: user.command("log"), 2)
+    to_the_date(user)
     day = today()
     reply(user, lambda: user.press(t("log.today_button")))
     assert reply(user, lambda: user.send(topic)).html == log_prompt("log.trust", day)
@@ -111,14 +112,14 @@ def test_special_characters_are_shown_back_escaped_and_unchanged(
 def test_bad_ratings_are_refused_kindly_and_never_stored(
     bot: BotProcess, user: FakeUser, data_dir: Path, ledger: Ledger
 ) -> None:
-    """0, 11, -1, 7.5, seven, Arabic-Indic and full-width digits, a superscript and 5,000
-    digits each get "a number from 1 to 10" and the same prompt again; nothing is stored until
-    a real rating comes."""
+    """0, 11, -1, 7.5, a colour, Arabic-Indic and full-width digits, a superscript and 5,000
+    digits each get why it is not a rating ("above 10", "a whole number") and the same prompt
+    again; nothing is stored until a real rating comes."""
     topic = ledger.canary(user)
     day = log_until_trust(user, topic)
     for bad in BAD_RATINGS:
         kind_word, again = news(user, lambda b=bad: user.send(b), 2)
-        assert kind_word.html == t("log.rating_invalid"), bad[:20]
+        assert kind_word.html == t(rating_problem(bad) or "?"), bad[:20]
         assert again.html == log_prompt("log.trust", day)
         assert chart(data_dir, user)[0].trust is None
     assert reply(user, lambda: user.send("7")).html == log_prompt("log.safety", day)
@@ -133,7 +134,7 @@ def test_bad_dates_are_refused_kindly_and_never_stored(
     """31.02.2026, tomorrow, a date in the far past and nonsense each get a kind reason and the
     date prompt again; no chart row is made until a usable date comes."""
     begin(user)
-    news(user, lambda: user.command("log"), 2)
+    to_the_date(user)
     tomorrow = today() + dt.timedelta(days=1)
     far_past = dt.date(1901, 3, 4)
     cases = [
@@ -204,7 +205,7 @@ def test_the_same_button_twice_within_50_ms_and_the_same_update_twice(
     """The "Today" button pressed twice back to back makes one chart row; an answer whose
     update Telegram delivers again and again is stored once and moves the prompt on once."""
     begin(user)
-    date_prompt = news(user, lambda: user.command("log"), 2)[-1]
+    date_prompt = to_the_date(user)
     user.press(t("log.today_button"), date_prompt)
     user.press(t("log.today_button"), date_prompt)
     user.wait_for(lambda m: m.html == log_prompt("log.topic", today()))

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from conversations.worksheet.content import t
 from tests import worksheet as reflect
 from tests.botproc import BotProcess
-from tests.e2e.helpers import news, today, until
+from tests.e2e.helpers import to_the_date, today, until
 from tests.e2e.test_interleaving import log_confirmation, log_prompt
 from tests.fake_telegram import FakeTelegram, FakeUser
 from tests.faults.checks import Ledger
@@ -40,7 +40,7 @@ def log_entry(user: FakeUser, ledger: Ledger) -> None:
     """/log, step by step, each step acknowledged by the next prompt; the entry by its summary."""
     day = today()
     topic, role = ledger.canary(user), ledger.canary(user)
-    news(user, lambda: user.command("log"), 2)
+    to_the_date(user)
     steps = [
         ("today", "log.topic"),
         (topic, "log.trust"),

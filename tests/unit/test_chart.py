@@ -11,7 +11,18 @@ from pathlib import Path
 
 import pytest
 
-from conversations.files.chart import HEIGHT_PX, WIDTH_PX, Point, render_chart, render_chart_async
+from conversations.files.chart import (
+    FULL_SIZE_POINTS,
+    HEIGHT_PX,
+    SMALLEST_SCALE,
+    WIDTH_PX,
+    Point,
+    render_chart,
+    render_chart_async,
+    size_scale,
+    spans_years,
+    tick_label,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -86,6 +97,29 @@ def test_a_missing_label_is_an_error_not_a_silent_blank() -> None:
 async def test_render_chart_async_returns_the_same_kind_of_png() -> None:
     data = await render_chart_async(weekly_points(12), labels=LABELS)
     assert png_size(data) == (1200, 800)
+
+
+def test_labels_carry_the_year_only_when_the_chart_spans_years() -> None:
+    autumn = [dt.date(2026, 9, 10), dt.date(2026, 11, 26)]
+    assert not spans_years(autumn)
+    assert not spans_years([])
+    assert spans_years([dt.date(2025, 12, 18), *autumn])
+    assert tick_label(dt.date(2026, 11, 3), with_year=False) == "3 Nov"
+    assert tick_label(dt.date(2025, 12, 18), with_year=True) == "Dec 2025"
+
+
+def test_markers_shrink_for_many_sessions_but_not_below_a_floor() -> None:
+    assert size_scale(1) == size_scale(FULL_SIZE_POINTS) == 1.0
+    assert 1.0 > size_scale(FULL_SIZE_POINTS + 1) > size_scale(52) > size_scale(104)
+    assert size_scale(104) > size_scale(1000) == SMALLEST_SCALE
+    assert 0.6 < size_scale(52) < 0.8  # a year of weekly sessions
+    assert size_scale(10_000) == SMALLEST_SCALE
+
+
+@pytest.mark.parametrize("weeks", [13, 60])
+def test_a_long_range_renders_at_the_same_size(weeks: int) -> None:
+    # 60 weeks back from 5 November 2024 starts in 2023: labels with the year, smaller markers.
+    assert png_size(render_chart(weekly_points(weeks), labels=LABELS)) == (1200, 800)
 
 
 def test_importing_bot_chart_does_not_import_matplotlib() -> None:

@@ -35,6 +35,8 @@ TODAY = dt.date(2026, 11, 25)  # a Wednesday
         ("5p.m.", dt.time(17, 0)),
         ("12pm", dt.time(12, 0)),
         ("12am", dt.time(0, 0)),
+        ("1730", dt.time(17, 30)),  # four digits, as on a 24-hour clock
+        ("6.30pm", dt.time(18, 30)),
     ],
 )
 def test_times_people_type(text: str, expected: dt.time) -> None:
@@ -43,7 +45,7 @@ def test_times_people_type(text: str, expected: dt.time) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["24:00", "25", "17:60", "13pm", "0am", "9.5", "1730", "five", "", "١٧:٠٠", "17:00:00"],
+    ["24:00", "25", "17:60", "13pm", "0am", "9.5", "2460", "five", "", "١٧:٠٠", "17:00:00"],
 )
 def test_what_is_no_time(text: str) -> None:
     assert parse_time(text) is None

@@ -1,4 +1,5 @@
-"""The weekly summary: windows in the person's zone, averages, changes and gentle signals."""
+"""The summaries' numbers: the week (windows in the person's zone, averages, changes, gentle
+signals) and since the start (monthly averages, the biggest dip, the hard sessions)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,19 @@ import pytest
 
 from conversations.worksheet.summaries import (
     ChartPoint,
+    Dip,
+    Fall,
+    HardSession,
+    MonthAverage,
     Note,
     Signal,
+    biggest_dip,
     chart_points,
+    hard_sessions,
+    history_points,
+    monthly_averages,
     previous_window,
+    summarise_history,
     summarise_week,
     week_window,
 )
@@ -332,3 +342,154 @@ def test_chart_points_cover_the_last_twelve_weeks_in_the_persons_zone() -> None:
     assert chart_points(rows, now, "Australia/Sydney", weeks=1) == [
         ChartPoint(day("2024-06-12"), 8, None)
     ]
+
+
+# Since the start: month by month ---------------------------------------------------------------
+
+
+def test_monthly_averages_per_calendar_month_oldest_first() -> None:
+    rows = [
+        row("2024-05-02", 6, 7),
+        row("2024-03-31", 3, None),
+        row("2024-03-01", 4, 5),
+        row("2024-05-31", 7, 8),
+        row("2024-05-15", 8, 8),
+        row("2024-04-10", 9, 9, complete=False),  # a draft
+        row(None, 1, 1),  # undated
+    ]
+    assert monthly_averages(rows) == [
+        # Trust 7 / 2 = 3.5; safety from the one session that had it.
+        MonthAverage(day("2024-03-01"), 2, 3.5, 5.0),
+        # April had only a draft, so it is left out rather than shown as empty.
+        # Trust 21 / 3 = 7.0; safety 23 / 3 = 7.666... shows as 7.7.
+        MonthAverage(day("2024-05-01"), 3, 7.0, 7.7),
+    ]
+
+
+def test_a_month_whose_measure_was_always_skipped_has_no_average() -> None:
+    assert monthly_averages([row("2024-06-03", None, 6), row("2024-06-04")]) == [
+        MonthAverage(day("2024-06-01"), 2, None, 6.0)
+    ]
+
+
+def test_monthly_averages_of_nothing() -> None:
+    assert monthly_averages([]) == []
+
+
+# Since the start: the biggest dip ------------------------------------------------------------
+
+
+def test_the_biggest_dip_is_the_session_with_the_largest_fall() -> None:
+    rows = [
+        row("2024-04-01", 5, 6),
+        row("2024-04-08", 6, 7),
+        row("2024-04-15", 3, 4, topic="she was late"),  # trust -3, safety -3
+        row("2024-04-22", 5, 6),
+        row("2024-04-29", 4, 7),  # trust -1
+    ]
+    assert biggest_dip(rows) == Dip(
+        day("2024-04-15"), "she was late", (Fall("trust", 6, 3), Fall("safety", 7, 4))
+    )
+    dip = biggest_dip(rows)
+    assert dip is not None and dip.points == 3
+
+
+def test_a_dip_names_only_the_measures_that_fell() -> None:
+    rows = [row("2024-04-01", 5, 8), row("2024-04-08", 7, 4)]
+    assert biggest_dip(rows) == Dip(day("2024-04-08"), None, (Fall("safety", 8, 4),))
+
+
+def test_a_dip_compares_with_the_last_session_that_had_the_measure() -> None:
+    rows = [row("2024-04-01", 8, 8), row("2024-04-08", None, 8), row("2024-04-15", 4, 8)]
+    assert biggest_dip(rows) == Dip(day("2024-04-15"), None, (Fall("trust", 8, 4),))
+
+
+def test_equal_largest_falls_go_to_the_larger_fall_together_then_the_earlier() -> None:
+    rows = [
+        row("2024-04-01", 8, 8),
+        row("2024-04-08", 5, 8),  # trust -3
+        row("2024-04-15", 8, 8),
+        row("2024-04-22", 5, 6),  # trust -3 and safety -2: larger together
+        row("2024-04-29", 8, 8),
+        row("2024-05-06", 5, 6),  # the same again, later
+    ]
+    dip = biggest_dip(rows)
+    assert dip is not None and dip.session_date == day("2024-04-22")
+
+
+def test_no_dip_without_a_fall() -> None:
+    assert biggest_dip([]) is None
+    assert biggest_dip([row("2024-04-01", 2, 2)]) is None  # one session: nothing to fall from
+    assert biggest_dip([row("2024-04-01", 4, 4), row("2024-04-08", 4, 6)]) is None
+
+
+# Since the start: the hard sessions ----------------------------------------------------------
+
+
+def test_hard_sessions_have_trust_or_safety_three_or_below() -> None:
+    rows = [
+        row("2024-04-01", 3, 8, role="  Ask what I need.  ", topic="work"),
+        row("2024-04-08", 4, 4, role="not a hard one"),
+        row("2024-04-15", 9, 2),
+        row("2024-04-22", None, 3, role="   "),
+        row("2024-04-29"),  # no scores: not hard
+        row("2024-05-06", 1, 1, complete=False),
+    ]
+    assert hard_sessions(rows) == [
+        HardSession(day("2024-04-01"), "work", 3, 8, "Ask what I need."),
+        HardSession(day("2024-04-15"), None, 9, 2, None),
+        HardSession(day("2024-04-22"), None, None, 3, None),
+    ]
+
+
+# Since the start: the whole -----------------------------------------------------------------
+
+
+def test_history_of_nothing_is_empty() -> None:
+    history = summarise_history([], NOW, "UTC")
+    assert history.empty
+    assert history.start is None and history.end == day("2024-06-12")
+    assert history.months == () and history.dip is None and history.hard == ()
+    assert history.first_and_last_month is None
+
+
+def test_history_of_one_session() -> None:
+    history = summarise_history([row("2024-06-10", 3, 4, role="Slow down.")], NOW, "UTC")
+    assert not history.empty
+    assert (history.start, history.end) == (day("2024-06-10"), day("2024-06-12"))
+    assert history.months == (MonthAverage(day("2024-06-01"), 1, 3.0, 4.0),)
+    assert history.first_and_last_month is None  # one month: nothing to compare
+    assert history.dip is None
+    assert history.hard == (HardSession(day("2024-06-10"), None, 3, 4, "Slow down."),)
+
+
+def test_history_runs_from_the_first_session_to_today_in_the_persons_zone() -> None:
+    # 23:30 UTC on 11 June is already 12 June in Sydney.
+    now = dt.datetime(2024, 6, 11, 23, 30, tzinfo=UTC)
+    rows = [row("2024-06-12", 2, 2), row("2024-03-04", 5, 5), row("2024-04-20", 7, 6)]
+    sydney = summarise_history(rows, now, "Australia/Sydney")
+    assert (sydney.start, sydney.end) == (day("2024-03-04"), day("2024-06-12"))
+    assert [m.month for m in sydney.months] == [
+        day("2024-03-01"),
+        day("2024-04-01"),
+        day("2024-06-01"),
+    ]
+    assert sydney.first_and_last_month == (sydney.months[0], sydney.months[-1])
+    assert sydney.dip == Dip(day("2024-06-12"), None, (Fall("trust", 7, 2), Fall("safety", 6, 2)))
+    # In UTC it is still 11 June: the session of the 12th is not in the past yet.
+    utc = summarise_history(rows, now, "UTC")
+    assert [r.session_date for r in utc.sessions] == [day("2024-03-04"), day("2024-04-20")]
+    assert utc.dip is None and utc.hard == ()
+    assert history_points(rows, now, "UTC") == [
+        ChartPoint(day("2024-03-04"), 5, 5),
+        ChartPoint(day("2024-04-20"), 7, 6),
+    ]
+
+
+def test_history_points_cover_the_whole_range_not_twelve_weeks() -> None:
+    rows = [row("2023-07-01", 4, 4), row("2024-01-01"), row("2024-06-12", 8, None)]
+    assert history_points(rows, NOW, "UTC") == [
+        ChartPoint(day("2023-07-01"), 4, 4),
+        ChartPoint(day("2024-06-12"), 8, None),
+    ]
+    assert chart_points(rows, NOW, "UTC") == [ChartPoint(day("2024-06-12"), 8, None)]

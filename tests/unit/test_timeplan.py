@@ -9,13 +9,22 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from conversations.worksheet.timeplan import (
+    Keep,
     Occurrence,
     Schedule,
+    drift,
     due_at,
+    first_due,
+    moves,
     next_occurrence,
     occurrence_at,
     occurrences_after,
+    plan_of,
+    rezoned,
+    same_moment,
 )
+from storage.models import ScheduleKind
+from storage.repository import ScheduleInfo
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -447,3 +456,179 @@ def test_a_reminder_is_due_the_delay_after_the_session_starts(
 ) -> None:
     occurrence = occurrence_at(local(wall_clock), tz)
     assert due_at(occurrence, delay) == utc(expected_utc)
+
+
+# A change of time zone ------------------------------------------------------------------------
+
+
+def stored(
+    kind: str,
+    at_time: str,
+    *,
+    weekday: int | None = None,
+    anchor: dt.date | None = None,
+    schedule_id: int = 1,
+) -> ScheduleInfo:
+    """A stored schedule as the repository gives it (its next occurrence doesn't matter here)."""
+    if weekday is None and anchor is not None and kind != "snooze":
+        weekday = anchor.weekday()
+    return ScheduleInfo(
+        id=schedule_id,
+        person_id=1,
+        kind=ScheduleKind(kind),
+        weekday=weekday,
+        at_time=at(at_time),
+        anchor=anchor,
+        session_date=None,
+        next_occurrence=None,
+        next_due_at=None,
+    )
+
+
+THU = 3
+PARIS = ZoneInfo("Europe/Paris")
+
+
+@pytest.mark.parametrize(
+    ("now", "weekday", "time"),
+    [
+        # Most of the year New York is six hours behind Berlin: Thursday 18:30 is Friday 00:30.
+        ("2026-12-02T17:00", 4, "00:30"),
+        # 14-28 March 2027: New York is on summer time already, Berlin not yet: five hours.
+        ("2027-03-16T12:00", THU, "23:30"),
+        # 31 Oct - 7 Nov 2027: Berlin is back on winter time, New York not yet: five hours.
+        ("2027-11-02T12:00", THU, "23:30"),
+        # The week before, both on summer time: six hours again.
+        ("2027-10-26T12:00", 4, "00:30"),
+    ],
+)
+def test_the_same_moment_from_new_york_in_berlin_follows_both_zones_clocks(
+    now: str, weekday: int, time: str
+) -> None:
+    weekly = stored("weekly", "18:30", weekday=THU)
+    moved = same_moment(weekly, NEW_YORK, BERLIN, 60, utc(now))
+    assert (moved.kind, moved.weekday, moved.at_time, moved.anchor) == (
+        "weekly",
+        weekday,
+        at(time),
+        None,
+    )
+    # Its next session starts at the instant the New York one would.
+    before = next_occurrence(plan_of(weekly), NEW_YORK, utc(now))
+    after = next_occurrence(plan_of(moved), BERLIN, utc(now))
+    assert before is not None and after is not None
+    assert after.start_utc == before.start_utc
+
+
+def test_the_offset_of_the_next_session_counts_not_todays() -> None:
+    # Friday 12 March 2027: both zones on winter time today, but Thursday's session is after
+    # New York's change on the 14th, so it is 23:30 in Berlin, not 00:30.
+    moved = same_moment(
+        stored("weekly", "18:30", weekday=THU), NEW_YORK, BERLIN, 60, utc("2027-03-12T12:00")
+    )
+    assert (moved.weekday, moved.at_time) == (THU, at("23:30"))
+
+
+def test_a_session_going_on_now_is_the_one_that_counts() -> None:
+    # Thursday 3 Dec 2026 at 19:00 in New York: the 18:30 session has started and its
+    # reminder (an hour after the start) is still to come, so that session is the next one.
+    once = stored("once", "18:30", anchor=dt.date(2026, 12, 3))
+    moved = same_moment(once, NEW_YORK, BERLIN, 60, utc("2026-12-04T00:00"))
+    assert (moved.anchor, moved.weekday, moved.at_time) == (dt.date(2026, 12, 4), 4, at("00:30"))
+
+
+def test_every_two_weeks_keeps_its_fortnights_when_the_date_moves() -> None:
+    biweekly = stored("biweekly", "18:30", anchor=dt.date(2026, 11, 19))  # a Thursday
+    moved = same_moment(biweekly, NEW_YORK, BERLIN, 60, utc("2026-12-02T17:00"))
+    assert (moved.anchor, moved.weekday, moved.at_time) == (dt.date(2026, 11, 20), 4, at("00:30"))
+    before = next_occurrence(plan_of(biweekly), NEW_YORK, utc("2026-12-02T17:00"))
+    after = next_occurrence(plan_of(moved), BERLIN, utc("2026-12-02T17:00"))
+    assert before is not None and after is not None
+    assert before.local_start == local("2026-12-03T18:30")
+    assert after.start_utc == before.start_utc == utc("2026-12-03T23:30")
+
+
+def test_west_moves_a_session_to_the_day_before() -> None:
+    once = stored("once", "02:00", anchor=dt.date(2026, 12, 10))
+    moved = same_moment(once, BERLIN, NEW_YORK, 0, utc("2026-12-02T12:00"))
+    assert (moved.anchor, moved.weekday, moved.at_time) == (dt.date(2026, 12, 9), 2, at("20:00"))
+
+
+def test_nothing_left_to_move_stays_as_it_is() -> None:
+    passed = stored("once", "09:00", anchor=dt.date(2026, 11, 1))
+    assert same_moment(passed, NEW_YORK, BERLIN, 60, utc("2026-12-02T12:00")) == passed
+
+
+def test_a_snooze_keeps_its_moment_whatever_is_chosen() -> None:
+    # "Remind me in an hour" at 12:00 in New York: due at 12:59 there, 18:59 in Berlin.
+    snooze = stored("snooze", "12:59", anchor=dt.date(2026, 12, 2))
+    now = utc("2026-12-02T17:00")
+    for keep in Keep:
+        moved = rezoned(snooze, NEW_YORK, BERLIN, 60, now, keep)
+        assert (moved.kind, moved.weekday, moved.anchor, moved.at_time) == (
+            "snooze",
+            None,
+            dt.date(2026, 12, 2),
+            at("18:59"),
+        )
+        _, due = first_due(moved, BERLIN, 60, now)
+        assert due == utc("2026-12-02T17:59")
+
+
+def test_a_one_off_that_would_pass_at_its_time_of_day_keeps_its_moment() -> None:
+    # 12:00 in New York, a session today at 14:00 there: 14:00 in Berlin passed hours ago.
+    once = stored("once", "14:00", anchor=dt.date(2026, 12, 2))
+    now = utc("2026-12-02T17:00")
+    kept = rezoned(once, NEW_YORK, BERLIN, 60, now, Keep.LOCAL)
+    assert (kept.anchor, kept.at_time) == (dt.date(2026, 12, 2), at("20:00"))
+    assert first_due(kept, BERLIN, 60, now)[1] == utc("2026-12-02T20:00")
+    # One still to come at its time of day keeps it, as asked.
+    later = stored("once", "14:00", anchor=dt.date(2026, 12, 9))
+    assert rezoned(later, NEW_YORK, BERLIN, 60, now, Keep.LOCAL) == later
+
+
+def test_the_weekly_summary_stays_at_its_time_of_day() -> None:
+    summary = stored("summary", "18:00", weekday=6)
+    for keep in Keep:
+        assert rezoned(summary, NEW_YORK, BERLIN, 60, utc("2026-12-02T17:00"), keep) == summary
+
+
+def test_a_question_only_where_the_choice_changes_something() -> None:
+    now = utc("2026-12-02T17:00")
+    weekly = stored("weekly", "18:30", weekday=THU, schedule_id=1)
+    passing = stored("once", "14:00", anchor=dt.date(2026, 12, 2), schedule_id=2)
+    snooze = stored("snooze", "12:59", anchor=dt.date(2026, 12, 2), schedule_id=3)
+    found = moves([weekly, passing, snooze], NEW_YORK, BERLIN, 60, now)
+    assert [(local_.id, moment.weekday, moment.at_time) for local_, moment in found] == [
+        (1, 4, at("00:30"))
+    ]
+    assert found[0][0] == weekly
+    # Paris and Berlin keep the same time all year: nothing to ask.
+    assert moves([weekly, passing], PARIS, BERLIN, 60, now) == []
+    # Nor is there without sessions.
+    assert moves([snooze], NEW_YORK, BERLIN, 60, now) == []
+
+
+@pytest.mark.parametrize(
+    ("now", "expected"),
+    [
+        # From December the two zones keep step for twelve weeks (New York changes on 14 March).
+        ("2026-12-02T17:00", None),
+        # Kept at 00:30 Berlin on 10 March, the session of 18 March is an hour off New York's.
+        ("2027-03-10T12:00", dt.date(2027, 3, 18)),
+        # Kept at 23:30 in the gap, it is off again once Berlin changes too (28 March).
+        ("2027-03-16T12:00", dt.date(2027, 4, 1)),
+    ],
+)
+def test_drift_says_when_the_same_moment_stops_being_the_same(
+    now: str, expected: dt.date | None
+) -> None:
+    weekly = stored("weekly", "18:30", weekday=THU)
+    moved = same_moment(weekly, NEW_YORK, BERLIN, 60, utc(now))
+    assert drift(weekly, moved, NEW_YORK, BERLIN, utc(now)) == expected
+
+
+def test_a_one_off_never_drifts() -> None:
+    once = stored("once", "18:30", anchor=dt.date(2027, 3, 11))
+    moved = same_moment(once, NEW_YORK, BERLIN, 60, utc("2027-03-10T12:00"))
+    assert drift(once, moved, NEW_YORK, BERLIN, utc("2027-03-10T12:00")) is None

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from conversations.worksheet import timezones
-from conversations.worksheet.timezones import parse_timezone, timezone_at
+from conversations.worksheet.timezones import parse_timezone, timezone_at, zone_countries
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -466,3 +466,25 @@ def test_heavy_data_is_loaded_only_when_needed() -> None:
         "True False False",
         "True True True",
     ]
+
+
+@pytest.mark.parametrize(
+    ("name", "countries"),
+    [
+        ("America/New_York", {"US"}),
+        ("Europe/Berlin", {"DE"}),
+        ("Asia/Kolkata", {"IN"}),
+        # An old alias is the zone it is a copy of...
+        ("US/Eastern", {"US"}),
+        ("Asia/Calcutta", {"IN"}),
+        # ...and one shared by zones of two countries belongs to both (Toronto and Nassau).
+        ("America/Montreal", {"CA", "BS"}),
+        ("Etc/GMT-2", set()),
+        ("Etc/UTC", set()),
+        ("Europe", set()),
+        ("../../etc/passwd", set()),
+        ("", set()),
+    ],
+)
+def test_the_country_of_a_zone(name: str, countries: set[str]) -> None:
+    assert zone_countries(name) == countries
