@@ -31,7 +31,7 @@ from telegram.ext.filters import UpdateType
 
 from bot.context import BotContext
 from conversations.kit.callbacks import MENU, RATING, Callbacks
-from conversations.kit.prompting import ask_once, is_live, leaving, retire, stale
+from conversations.kit.prompting import ask_once, leaving, on_live, retire
 from conversations.kit.steps import (
     END,
     NEW_NOT_TEXT,
@@ -313,8 +313,6 @@ class Prompts:
 
     def picked(self, prompt: Prompt, mode: str) -> Step:
         async def step(update: Update, context: BotContext) -> State:
-            if not await is_live(update, context, self.section.id):
-                return await stale(update, self.state(prompt, mode))
             await acknowledge(update)
             value = self.cb.parts(update)[-1]
 
@@ -323,16 +321,14 @@ class Prompts:
 
             return await self.answered(update, context, prompt, mode, value, write)
 
-        return step
+        return on_live(self.section.id, self.state(prompt, mode), step)
 
     def rated_button(self, prompt: Prompt, mode: str) -> Step:
         async def step(update: Update, context: BotContext) -> State:
-            if not await is_live(update, context, self.section.id):
-                return await stale(update, self.state(prompt, mode))
             await acknowledge(update)
             return await self.rated(update, context, prompt, mode, int(self.cb.parts(update)[-1]))
 
-        return step
+        return on_live(self.section.id, self.state(prompt, mode), step)
 
     def rated_typed(self, prompt: Prompt, mode: str) -> Step:
         async def step(update: Update, context: BotContext) -> State:
@@ -357,8 +353,6 @@ class Prompts:
 
     def skip(self, prompt: Prompt, mode: str) -> Step:
         async def step(update: Update, context: BotContext) -> State:
-            if not await is_live(update, context, self.section.id):
-                return await stale(update, self.state(prompt, mode))
             await acknowledge(update, t("common.skipped"))
             answers = await self.answers(update, context)
             if mode == OVER and answers.get(prompt.key):
@@ -370,16 +364,14 @@ class Prompts:
 
             return await self.answered(update, context, prompt, mode, None, write)
 
-        return step
+        return on_live(self.section.id, self.state(prompt, mode), step)
 
     def keep(self, prompt: Prompt, mode: str) -> Step:
         async def step(update: Update, context: BotContext) -> State:
-            if not await is_live(update, context, self.section.id):
-                return await stale(update, self.state(prompt, mode))
             await acknowledge(update, t("common.prompts.kept"))
             return await self.answered(update, context, prompt, mode, None, None)
 
-        return step
+        return on_live(self.section.id, self.state(prompt, mode), step)
 
     def wrong(self, prompt: Prompt, mode: str) -> Step:
         """A message the prompt cannot take: says what it takes, and asks again."""

@@ -70,6 +70,18 @@ async def is_live(update: Update, context: BotContext, section: str) -> bool:
     return live is None or live == query.message.message_id
 
 
+def on_live(section: str, state: State, step: Step) -> Step:
+    """A button step that acts only on the section's live prompt: a press on an older copy is
+    out of date and keeps the person in `state`, with nothing stored."""
+
+    async def checked(update: Update, context: BotContext) -> State:
+        if not await is_live(update, context, section):
+            return await stale(update, state)
+        return await step(update, context)
+
+    return checked
+
+
 async def stale(update: Update, state: State) -> State:
     """A button on an older copy of a prompt: changes nothing, and says where the live one is."""
     await acknowledge(update, t("common.stale_prompt"))

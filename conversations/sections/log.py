@@ -24,7 +24,7 @@ from telegram.ext import (
 from bot.context import BotContext
 from conversations.engines.prompts import maybe_offer
 from conversations.kit.callbacks import DAY, MENU, RATING, Callbacks
-from conversations.kit.prompting import ask_once, is_live, leaving, retire, stale
+from conversations.kit.prompting import ask_once, leaving, on_live, retire
 from conversations.kit.steps import (
     END,
     NEW_NOT_TEXT,
@@ -347,8 +347,6 @@ async def store_date(update: Update, context: BotContext, day: dt.date | None) -
 
 async def date_button(update: Update, context: BotContext) -> State:
     """Stores today's or yesterday's date (in the person's time zone)."""
-    if not await is_live(update, context, SECTION):
-        return await stale(update, DATE)
     await acknowledge(update)
     today = await today_for(update, context)
     back = 1 if callback_query(update).data == CB("yesterday") else 0
@@ -397,8 +395,6 @@ def rated(step: str, *, button: bool) -> Step:
 
     async def answer(update: Update, context: BotContext) -> State:
         if button:
-            if not await is_live(update, context, SECTION):
-                return await stale(update, step)
             await acknowledge(update)
             value = parse_rating(str(callback_query(update).data).rsplit(":", 1)[-1])
         else:
@@ -412,15 +408,13 @@ def rated(step: str, *, button: bool) -> Step:
             return await retry(update, context, problem, step, row.session_date)
         return await advance(update, context, row, step, **{FIELDS[step]: value})
 
-    return stops(answer)
+    return stops(on_live(SECTION, step, answer) if button else answer)
 
 
 def skipped(step: str) -> Step:
     """The handler for Skip: the step stays empty in the chart."""
 
     async def skip(update: Update, context: BotContext) -> State:
-        if not await is_live(update, context, SECTION):
-            return await stale(update, step)
         await acknowledge(update, t("log.skipped"))
         row = await current_entry(update, context)
         if row is None and step == DATE:
@@ -429,7 +423,7 @@ def skipped(step: str) -> Step:
             return await lost(update, context)
         return await advance(update, context, row, step)
 
-    return stops(skip)
+    return stops(on_live(SECTION, step, skip))
 
 
 def wrong_kind(step: str) -> Step:
@@ -518,6 +512,10 @@ leave_for_now = leaving(SECTION, "log.later")
 # Wiring --------------------------------------------------------------------------------------
 
 
+# Today / Yesterday act only on the live date prompt.
+live_date = on_live(SECTION, DATE, date_button)
+
+
 def build_handler() -> ConversationHandler[Any]:
     """The /log conversation."""
     later = CallbackQueryHandler(stops(leave_for_now), pattern=CB.pattern("later"))
@@ -534,8 +532,8 @@ def build_handler() -> ConversationHandler[Any]:
         ],
         ZONE: [*schedule.today_zone_step(SECTION, ZONE, DATE, date_after_zone), later],
         DATE: [
-            CallbackQueryHandler(stops(date_button), pattern=CB.pattern("today")),
-            CallbackQueryHandler(stops(date_button), pattern=CB.pattern("yesterday")),
+            CallbackQueryHandler(stops(live_date), pattern=CB.pattern("today")),
+            CallbackQueryHandler(stops(live_date), pattern=CB.pattern("yesterday")),
             MessageHandler(NEW_TEXT, stops(date_text)),
             skip(DATE),
             later,

@@ -25,7 +25,7 @@ from telegram.ext import (
 
 from bot.context import BotContext
 from conversations.kit.callbacks import MENU, Callbacks
-from conversations.kit.prompting import ask_once, is_live, leaving, retire, stale
+from conversations.kit.prompting import ask_once, leaving, on_live, retire
 from conversations.kit.steps import (
     END,
     NEW_NOT_TEXT,
@@ -460,8 +460,6 @@ def choice_step(
         return saved
 
     async def answer(update: Update, context: BotContext) -> State:
-        if not await is_live(update, context, section):
-            return await stale(update, state)
         await acknowledge(update)
         saved = await pending(update, context)
         if saved is None:
@@ -486,8 +484,6 @@ def choice_step(
 
     async def later(update: Update, context: BotContext) -> State:
         """Not now: the new zone stays, and the sessions keep their time of day."""
-        if not await is_live(update, context, section):
-            return await stale(update, state)
         await acknowledge(update)
         person = await person_of(update, context)
         zone_name = None if person is None else person.timezone
@@ -507,8 +503,10 @@ def choice_step(
 
     cb = Callbacks(section)
     return [
-        CallbackQueryHandler(stops(answer), pattern=cb.pattern("keep", "(local|moment)")),
-        CallbackQueryHandler(stops(later), pattern=cb.pattern("later")),
+        CallbackQueryHandler(
+            stops(on_live(section, state, answer)), pattern=cb.pattern("keep", "(local|moment)")
+        ),
+        CallbackQueryHandler(stops(on_live(section, state, later)), pattern=cb.pattern("later")),
         MessageHandler(NOT_A_COMMAND, stops(typed)),
     ]
 
