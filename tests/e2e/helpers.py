@@ -21,6 +21,10 @@ from tests.fake_telegram import BotMessage, FakeUser
 from tests.fake_telegram.client import DEFAULT_TIMEOUT
 
 T = TypeVar("T")
+# How long a step waits for the bot's reply before the test fails. A bound, not a timing
+# assertion: a reply that comes sooner is taken at once. Generous, because the first city a bot
+# process looks up loads its place names, which takes long on a machine running two suites.
+WAIT = 60.0
 BERLIN = ZoneInfo("Europe/Berlin")
 
 
@@ -140,7 +144,7 @@ def wait_news(user: FakeUser, mark: int, count: int = 1) -> list[BotMessage]:
         found = new_messages(user, mark)
         return found[:count] if len(found) >= count else None
 
-    found = user.fake.world.wait_until(probe, 15.0)
+    found = user.fake.world.wait_until(probe, WAIT)
     if found is None:
         raise AssertionError(f"expected {count} new bot messages\n{user.dump()}")
     return found
@@ -155,7 +159,7 @@ def news(user: FakeUser, act: Callable[[], object], count: int = 1) -> list[BotM
         found = new_messages(user, mark)
         return found[:count] if len(found) >= count else None
 
-    found = user.fake.world.wait_until(probe, 15.0)
+    found = user.fake.world.wait_until(probe, WAIT)
     if found is None:
         raise AssertionError(f"expected {count} new bot messages\n{user.dump()}")
     return found
