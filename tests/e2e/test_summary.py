@@ -92,6 +92,7 @@ def summary(
     calls = fake.request_count()
     sent = until(user, lambda: user.press(button, choice), closes)
     requests = [r for r in fake.requests[calls:] if r.method in SENDS and r.chat_id == user.chat_id]
+    fake.wait_finished(requests)
     assert len(requests) == len(sent) and all(r.ok for r in requests)
     return sent, requests
 

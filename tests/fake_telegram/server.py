@@ -352,6 +352,15 @@ class FakeTelegram:
             raise AssertionError(f"no {method} call within {timeout}s; calls seen: {seen}")
         return found
 
+    def wait_finished(
+        self, records: list[RecordedRequest], timeout: float = 15.0
+    ) -> list[RecordedRequest]:
+        """The records once each has its outcome: a message is visible to the user as soon as the
+        method ran, a moment before the fake logs the response it sends back."""
+        if self.world.wait_until(lambda: all(r.status is not None for r in records), timeout):
+            return records
+        raise AssertionError(f"calls without an outcome after {timeout}s")
+
     def mark(self) -> int:
         """Marker: the sequence number of the latest bot message event."""
         return self.world.seq
