@@ -171,11 +171,13 @@ async def deliver_summary(bot: ExtBot[Any], store: Store, telegram_id: int, entr
     """Send a claimed weekly summary, paced; skipped (not sent empty) when the week had nothing.
 
     Only the first line notifies, and it names nothing of the person's: what a locked phone
-    shows. Everything with ratings, topics, notes, and the chart, follows silently and
-    protected (conversations.sections.summary.send_composed).
+    shows. Everything with ratings, topics, notes, and the chart, follows silently and, as the
+    person chose in /settings, protected (conversations.sections.summary.send_composed).
     """
-    from conversations.sections.summary import PROTECT, compose, send_composed
+    from conversations.sections.summary import compose, send_composed
 
+    person = await store.get_person(telegram_id)
+    protect = person is None or person.protect_messages
     composed = await compose(store, telegram_id)
     if composed.empty:
         await store.finish_reminder(entry_id, LedgerStatus.EMPTY)
@@ -186,10 +188,10 @@ async def deliver_summary(bot: ExtBot[Any], store: Store, telegram_id: int, entr
             telegram_id,
             t("summary.weekly_first_line"),
             disable_notification=False,  # the one that notifies (whatever the defaults say)
-            protect_content=PROTECT,
+            protect_content=protect,
             rate_limit_args=BULK,
         )
-        await send_composed(bot, telegram_id, composed, protect=PROTECT, rate_limit_args=BULK)
+        await send_composed(bot, telegram_id, composed, protect=protect, rate_limit_args=BULK)
         return first
 
     await _send_claimed(store, telegram_id, entry_id, "A weekly summary", send)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -182,6 +184,50 @@ def _upgrade(connection: Connection) -> None:
     from alembic import command
 
     command.upgrade(alembic_config(connection), "head")
+
+
+@contextlib.contextmanager
+def no_cascades_while_migrating(connection: Connection) -> Iterator[None]:
+    """Foreign keys off on SQLite while a migration runs (storage/migrations/env.py).
+
+    A change SQLite can only make by copying a table (Alembic's batch mode: create, copy, drop,
+    rename) must not cascade the drop to the rows that refer to it: with foreign keys on,
+    recreating `person` would delete every answer. The pragma works only outside a transaction,
+    so it goes to the driver's connection before Alembic begins, and back on after the commit;
+    `check_references` runs before it.
+    """
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    raw = connection.connection.dbapi_connection
+    assert raw is not None
+    _pragma(raw, "PRAGMA foreign_keys=OFF")
+    try:
+        yield
+        # The pragma below takes effect only outside a transaction: the migration commits here
+        # (the caller's own commit after it then has nothing left to do).
+        if connection.in_transaction():
+            connection.commit()
+    except BaseException:
+        if connection.in_transaction():
+            connection.rollback()
+        raise
+    finally:
+        _pragma(raw, "PRAGMA foreign_keys=ON")
+
+
+def check_references(connection: Connection) -> None:
+    """Before a migration commits on SQLite: every row's parent is there (foreign keys were off)."""
+    if connection.dialect.name == "sqlite":
+        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+        if broken:
+            raise RuntimeError(f"the migration left {len(broken)} rows without their parent")
+
+
+def _pragma(raw: Any, statement: str) -> None:
+    cursor = raw.cursor()
+    cursor.execute(statement)
+    cursor.close()
 
 
 async def migrate_url(url: str) -> None:

@@ -88,6 +88,7 @@ class _Reader:
             "timezone": row.timezone,
             "reminder_delay_minutes": row.reminder_delay_min,
             "reminders_paused": row.reminders_paused,
+            "protect_messages": row.protect_messages,
             "blocked": row.blocked,
         }
 

@@ -107,6 +107,9 @@ class Person(Base):
     reminder_delay_min: Mapped[int] = mapped_column(SmallInteger, default=60)
     reminders_paused: Mapped[bool] = mapped_column(Boolean, default=False)
     blocked: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Summaries and /review go out with protect_content (no forwarding or saving) unless the
+    # person turns this off in /settings; their export documents are always forwardable.
+    protect_messages: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
 
 
 class Answer(Base):

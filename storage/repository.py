@@ -53,6 +53,7 @@ class PersonInfo:
     reminder_delay_min: int
     reminders_paused: bool
     blocked: bool
+    protect_messages: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,6 +241,7 @@ def _person_info(row: Person) -> PersonInfo:
         reminder_delay_min=row.reminder_delay_min,
         reminders_paused=row.reminders_paused,
         blocked=row.blocked,
+        protect_messages=row.protect_messages,
     )
 
 
@@ -460,6 +462,11 @@ class Unit:
         (await self._person_row()).reminder_delay_min = minutes
         self.person = replace(self.person, reminder_delay_min=minutes)
 
+    async def set_protect_messages(self, protect: bool) -> None:
+        """Whether summaries and /review are sent protected (no forwarding or saving)."""
+        (await self._person_row()).protect_messages = protect
+        self.person = replace(self.person, protect_messages=protect)
+
     async def set_reminders_paused(self, paused: bool) -> None:
         """Pause or resume all of the person's reminders."""
         (await self._person_row()).reminders_paused = paused
@@ -670,6 +677,7 @@ class Store:
             Person.reminder_delay_min,
             Person.reminders_paused,
             Person.blocked,
+            Person.protect_messages,
             Place.section,
             Place.state,
             Place.data,
@@ -688,6 +696,7 @@ class Store:
                 reminder_delay_min=row.reminder_delay_min,
                 reminders_paused=row.reminders_paused,
                 blocked=row.blocked,
+                protect_messages=row.protect_messages,
             )
         )
         place = (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from contextvars import ContextVar
 from typing import Any, TypeAlias
 
 from telegram import (
@@ -40,6 +41,10 @@ Button: TypeAlias = tuple[str, str]
 NEW_TEXT = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
 NEW_NOT_TEXT = filters.UpdateType.MESSAGE & ~filters.TEXT & ~filters.COMMAND
 NOT_A_COMMAND = filters.UpdateType.MESSAGE & ~filters.COMMAND
+
+# Set while a protected step runs (see protected): what `send` sends then cannot be forwarded
+# or saved. A ContextVar, so each update's task has its own.
+_protect: ContextVar[bool] = ContextVar("protect", default=False)
 
 
 def keyboard(*rows: Sequence[Button]) -> InlineKeyboardMarkup:
@@ -85,13 +90,31 @@ def stops(step: Step) -> Step:
     return wrapper
 
 
+def protected(step: Step) -> Step:
+    """A step whose replies show what the person wrote (/review): sent with protect_content,
+    no forwarding or saving, while the person keeps "Protect my messages" on (the default)."""
+
+    @functools.wraps(step)
+    async def wrapper(update: Update, context: BotContext) -> State:
+        person = await person_of(update, context)
+        token = _protect.set(person is None or person.protect_messages)
+        try:
+            return await step(update, context)
+        finally:
+            _protect.reset(token)
+
+    return wrapper
+
+
 async def send(
     update: Update, text: str, markup: InlineKeyboardMarkup | None = None
 ) -> Message | None:
-    """Send a new message to the person who sent the update."""
+    """Send a new message to the person who sent the update (protected in a protected step)."""
     chat = update.effective_chat
     if chat is None:
         return None
+    if _protect.get():
+        return await chat.send_message(text, reply_markup=markup, protect_content=True)
     return await chat.send_message(text, reply_markup=markup)
 
 

@@ -29,12 +29,14 @@ from conversations.kit.steps import (
     NEW_TEXT,
     Button,
     State,
+    Step,
     acknowledge,
     expect_buttons,
     expect_text,
     keyboard,
     later_row,
     position_data,
+    protected,
     rating_rows,
     save,
     section_handler,
@@ -831,9 +833,14 @@ async def entry(update: Update, context: BotContext) -> State:
 # Wiring --------------------------------------------------------------------------------------
 
 
-def button(step: Any, action: str, *parts: str) -> CallbackQueryHandler[Any, Any]:
+def step(action: Step) -> Step:
+    """Every step of /review shows what the person wrote: protected while they keep it so."""
+    return stops(protected(action))
+
+
+def button(action: Step, name: str, *parts: str) -> CallbackQueryHandler[Any, Any]:
     """A handler for the buttons of one action whose parts match `parts` exactly."""
-    return CallbackQueryHandler(stops(step), pattern=CB.pattern(action, *parts))
+    return CallbackQueryHandler(step(action), pattern=CB.pattern(name, *parts))
 
 
 def build_handler() -> Any:
@@ -843,8 +850,8 @@ def build_handler() -> Any:
     return section_handler(
         SECTION,
         entry_points=[
-            CommandHandler("review", stops(overview), filters=filters.UpdateType.MESSAGE),
-            CallbackQueryHandler(stops(overview), pattern=MENU.pattern(SECTION)),
+            CommandHandler("review", step(overview), filters=filters.UpdateType.MESSAGE),
+            CallbackQueryHandler(step(overview), pattern=MENU.pattern(SECTION)),
             button(overview, "home"),
             button(view, "view", "(?:" + "|".join(view_names()) + ")"),
             button(show_full, "show", KEY),
@@ -857,11 +864,11 @@ def build_handler() -> Any:
         ],
         states={
             EDIT: [
-                MessageHandler(NEW_TEXT, stops(new_text)),
+                MessageHandler(NEW_TEXT, step(new_text)),
                 button(chosen, "set", KEY, value),
                 button(keep, "skip", KEY),
                 button(later, "later"),
-                MessageHandler(NEW_NOT_TEXT, stops(wrong_kind)),
+                MessageHandler(NEW_NOT_TEXT, step(wrong_kind)),
             ],
             CONFIRM: [
                 button(confirm, "yes", KEY),

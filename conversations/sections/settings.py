@@ -1,4 +1,5 @@
-"""Settings (/settings): time zone, when reminders come after a session, pausing them.
+"""Settings (/settings): time zone, when reminders come after a session, pausing them, the weekly
+summary, and whether summaries and /review can be forwarded ("Protect my messages").
 
 Every change recomputes the person's next reminders in the same transaction and drops their
 queued reminder jobs afterwards (see schedule.apply), whose time-zone step (with its question
@@ -91,7 +92,10 @@ async def show_overview(update: Update, context: BotContext, note: Html | None =
         zone = t("settings.zone_line", zone=zone_label(person.timezone), time=now)
     state = t("settings.paused_line" if person.reminders_paused else "settings.on_line")
     delay = t("settings.delay_line", delay=delay_text(person.reminder_delay_min))
-    parts.append(Html("\n".join([t("settings.title"), "", zone, delay, state])))
+    protect = t(
+        "settings.protect_on_line" if person.protect_messages else "settings.protect_off_line"
+    )
+    parts.append(Html("\n".join([t("settings.title"), "", zone, delay, state, protect])))
     upcoming = next_reminder_line(person, await context.store.schedules(user.id))
     if upcoming is not None and not person.reminders_paused:
         parts.append(upcoming)
@@ -99,6 +103,11 @@ async def show_overview(update: Update, context: BotContext, note: Html | None =
         (t("settings.resume_button"), CB("resume"))
         if person.reminders_paused
         else (t("settings.pause_button"), CB("pause"))
+    )
+    protect_button: Button = (
+        (t("settings.protect_off_button"), CB("protect", "off"))
+        if person.protect_messages
+        else (t("settings.protect_on_button"), CB("protect", "on"))
     )
     summary = next((i for i in await context.store.schedules(user.id) if i.kind == WEEKLY), None)
     if summary is None or summary.weekday is None:
@@ -113,6 +122,7 @@ async def show_overview(update: Update, context: BotContext, note: Html | None =
         [(t("settings.timing_button"), CB("timing"))],
         [pause],
         [(t("settings.summary_button"), CB("summary"))],
+        [protect_button],
         [(t("common.done"), CB("done"))],
     ]
     await send(update, Html("\n\n".join(parts)), keyboard(*rows))
@@ -144,6 +154,23 @@ async def change_zone(update: Update, context: BotContext) -> State:
 def pausing(paused: bool) -> Step:
     """The handler for Pause reminders, or Resume: as in /schedule, back to the overview."""
     return schedule.pausing(paused, SECTION, OVERVIEW, show_overview)
+
+
+def protecting(protect: bool) -> Step:
+    """Protect my messages on or off: saved at once, back to the overview with a word on it."""
+
+    async def write(unit: Unit) -> None:
+        await unit.set_protect_messages(protect)
+
+    async def step(update: Update, context: BotContext) -> State:
+        await acknowledge(update)
+        state = await save(update, context, SECTION, OVERVIEW, write, data_={})
+        if state == OVERVIEW:
+            note = t("settings.protect_on" if protect else "settings.protect_off")
+            await show_overview(update, context, note)
+        return state
+
+    return step
 
 
 # Done, or Not now: leaves the settings; whatever was saved stays.
@@ -353,6 +380,8 @@ def build_handler() -> Any:
                 button(pausing(True), "pause"),
                 button(pausing(False), "resume"),
                 button(ask_summary, "summary"),
+                button(protecting(True), "protect", "on"),
+                button(protecting(False), "protect", "off"),
                 button(done, "done"),
                 wait_for_buttons(OVERVIEW),
             ],

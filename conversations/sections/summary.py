@@ -1,5 +1,6 @@
 """/summary: this week, or everything since the first session, with a trend chart; also the
-weekly summary. Every message of a summary is sent silently and protected (see send_composed)."""
+weekly summary. Every message of a summary is sent silently and, unless the person turned
+"Protect my messages" off in /settings, protected (see send_composed)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from conversations.kit.steps import (
     acknowledge,
     help_row,
     keyboard,
+    person_of,
     section_handler,
     send,
     stops,
@@ -51,9 +53,6 @@ SECTION = "summary"
 CB = Callbacks(SECTION)
 LIMIT = 4096
 CAPTION_LIMIT = 1024
-# Summaries are sent with protect_content (no forwarding, no saving) unless a person turns it
-# off; a per-person "Protect my messages" setting is to come, and this is its default.
-PROTECT = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -409,7 +408,7 @@ async def send_composed(
     chat_id: int,
     composed: Composed,
     *,
-    protect: bool = PROTECT,
+    protect: bool,
     rate_limit_args: Any = None,
 ) -> list[Message]:
     """Send a summary. Every message is silent (no sound, no lock-screen banner) and, while
@@ -471,9 +470,11 @@ async def _show(
     assert user is not None
     if chat is None:
         return END
+    person = await person_of(update, context)
     composed = await build(context.store, user.id)
-    # The person asked for it, so silence costs nothing; protection stays on.
-    await send_composed(context.bot, chat.id, composed)
+    # The person asked for it, so silence costs nothing; protected unless they turned it off.
+    protect = person is None or person.protect_messages
+    await send_composed(context.bot, chat.id, composed, protect=protect)
     return END
 
 

@@ -4,14 +4,27 @@ a very low rating, and help one tap away from every "Not now"; what a phone show
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 
 from conversations.sections.log import confirmation
 from conversations.sections.start import help_text
 from conversations.worksheet.content import t
 from conversations.worksheet.dates import show_date
+from storage.repository import PersonInfo
 from tests.botproc import BotProcess
-from tests.e2e.helpers import begin, chart, news, reply, stored, to_the_date, today, wait_news
+from tests.e2e.helpers import (
+    begin,
+    chart,
+    news,
+    reply,
+    stored,
+    to_the_date,
+    today,
+    until,
+    wait_news,
+    with_store,
+)
 from tests.fake_telegram import BotMessage, FakeTelegram, FakeUser
 
 HELP_NOW = (t("crisis.button"), "menu:crisis")
@@ -167,3 +180,63 @@ def test_editing_a_chart_answer_updates_the_entry(
     wait_news(user, mark, 2)
     assert reply(user, lambda: user.edit(other, "hello again")).html == t("errors.edited")
     assert chart(data_dir, user)[0].topic == "Work stress"
+
+
+def protection(fake: FakeTelegram, user: FakeUser, act: Callable[[], object]) -> set[object]:
+    """Does something that shows what the person wrote; the protect_content of every message
+    the bot sent for it (None where not set)."""
+    calls = fake.request_count()
+    mark = user.mark()
+    act()
+    wait_news(user, mark)
+    sends = [
+        r
+        for r in fake.requests[calls:]
+        if r.method in ("sendMessage", "sendPhoto") and r.chat_id == user.chat_id
+    ]
+    return {r.params.get("protect_content") for r in fake.wait_finished(sends)}
+
+
+def week_summary(fake: FakeTelegram, user: FakeUser) -> set[object]:
+    """/summary's This week: the protection of its messages (the choice before names nothing)."""
+    choice = reply(user, lambda: user.command("summary"))
+    week = t("summary.week_button")
+    return protection(
+        fake,
+        user,
+        lambda: until(user, lambda: user.press(week, choice), lambda m: m.photo is not None),
+    )
+
+
+def test_protect_my_messages_is_on_until_the_person_turns_it_off(
+    bot: BotProcess, user: FakeUser, fake: FakeTelegram, data_dir: Path
+) -> None:
+    begin(user)
+    log_entry(user, today(), 6, 7)
+    assert protection(fake, user, lambda: user.command("review")) == {True}
+    assert week_summary(fake, user) == {True}
+
+    shown = reply(user, lambda: user.command("settings"))
+    assert t("settings.protect_on_line") in shown.html
+    allowed = reply(user, lambda: user.press(t("settings.protect_off_button"), shown))
+    assert allowed.html.startswith(t("settings.protect_off"))
+    assert t("settings.protect_off_line") in allowed.html
+    assert allowed.has_button(t("settings.protect_on_button"))
+    assert not stored_person(data_dir, user).protect_messages
+    assert protection(fake, user, lambda: user.command("review")) == {None}
+    assert week_summary(fake, user) == {False}
+
+    shown = reply(user, lambda: user.command("settings"))
+    again = reply(user, lambda: user.press(t("settings.protect_on_button"), shown))
+    assert again.html.startswith(t("settings.protect_on"))
+    assert stored_person(data_dir, user).protect_messages
+    assert protection(fake, user, lambda: user.command("review")) == {True}
+    # The chart entry itself was never touched by any of it.
+    [row] = chart(data_dir, user)
+    assert (row.trust, row.safety) == (6, 7)
+
+
+def stored_person(data_dir: Path, user: FakeUser) -> PersonInfo:
+    found = with_store(data_dir, lambda store: store.get_person(user.user_id))
+    assert found is not None
+    return found

@@ -29,6 +29,7 @@ OVERVIEW_BUTTONS = [
     t("settings.timing_button"),
     t("settings.pause_button"),
     t("settings.summary_button"),
+    t("settings.protect_off_button"),
     t("common.done"),
 ]
 DELAY_BUTTONS = [
@@ -78,6 +79,7 @@ def test_the_overview_before_anything_is_set(
     assert t("settings.delay_line", delay=delay_words(60)) in shown.html
     assert t("settings.on_line") in shown.html
     assert t("settings.summary_off") in shown.html
+    assert t("settings.protect_on_line") in shown.html
     assert shown.button_labels == OVERVIEW_BUTTONS
     assert reply(user, lambda: user.send("60")).html == t("common.expect_buttons")
     assert reply(user, lambda: user.press(t("common.done"))).html == t("settings.done")

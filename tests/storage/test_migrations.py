@@ -1,11 +1,15 @@
-"""Migrations: an empty database reaches the newest schema; one at it is recognised cheaply."""
+"""Migrations: an empty database reaches the newest schema; one at it is recognised cheaply; a
+table copied on SQLite takes nothing with it."""
 
 from __future__ import annotations
 
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 
-from storage import Database
+from storage import Cipher, Database, Store
 from storage.database import alembic_config, head_revision
+from storage.repository import PlaceInfo
+from tests.storage.test_progress import _to_revision
 
 
 def test_the_head_read_from_the_files_is_alembics_head() -> None:
@@ -22,3 +26,39 @@ async def test_an_empty_database_is_not_at_head_until_migrated(database_url: str
         assert await database.at_head()
     finally:
         await database.dispose()
+
+
+async def test_copying_the_person_table_keeps_what_refers_to_it(
+    database_url: str, key: bytes
+) -> None:
+    """SQLite can only drop a column by copying its table (Alembic's batch mode): with foreign
+    keys on, dropping the old `person` would cascade to every answer and place. Downgrading
+    0006 copies it; everything the person had is still there, and upgrading sets the new
+    setting's default for them."""
+    database = Database(database_url)
+    store = Store(database, Cipher(key))
+    try:
+        await database.migrate()
+        await store.consent(1, "1")
+        async with store.unit(1) as unit:
+            await unit.save_answer("reflect.q1", "still mine")
+            await unit.mark("learn.done")
+            await unit.set_state("reflect", "reflect.ask.q2", {"message": 7})
+            await unit.set_protect_messages(False)
+        await _to_revision(database, "0005", down=True)
+        assert "protect_messages" not in await person_columns(database)
+        await database.migrate()
+
+        assert (await store.answers(1))["reflect.q1"].text == "still mine"
+        assert await store.marks(1) == {"learn.done"}
+        visit = await store.visit(1, None)
+        assert visit.place == PlaceInfo("reflect", "reflect.ask.q2", {"message": 7})
+        assert visit.person is not None and visit.person.protect_messages  # the default again
+    finally:
+        await database.dispose()
+
+
+async def person_columns(database: Database) -> set[str]:
+    async with database.read() as session:
+        rows = await session.execute(text("SELECT * FROM person"))
+        return set(rows.keys())

@@ -9,6 +9,7 @@ from sqlalchemy import text
 
 from storage import Cipher, Database, Store
 from storage.repository import DuplicateUpdate, PlaceInfo
+from tests.storage.old_rows import add_person
 from tests.storage.test_progress import _to_revision
 
 
@@ -60,8 +61,8 @@ async def test_migration_0004_keeps_the_latest_place_and_turns_bookmarks_into_ma
     store = Store(database, Cipher(key))
     try:
         await _to_revision(database, "0003")
-        await store.consent(1, "1")
-        await store.consent(2, "1")
+        await add_person(database, 1)
+        await add_person(database, 2)
         earlier = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
         later = dt.datetime(2026, 11, 2, tzinfo=dt.UTC)
         rows = [

@@ -14,6 +14,7 @@ from storage import Cipher, Database, Store
 from storage.database import alembic_config
 from storage.export import gather
 from storage.models import Answer, Person, Progress
+from tests.storage.old_rows import WHEN, add_answer, add_person
 
 MARKS = ("learn.done", "tips.done", "checklist.done", "finish.offered")
 # Answers that only look a little like marks stay answers.
@@ -94,22 +95,22 @@ async def test_a_mark_key_with_like_wildcards_is_read_literally(store: Store) ->
 
 async def test_migration_0003_moves_marks_out_of_the_answers(database_url: str, key: bytes) -> None:
     database = Database(database_url)
-    store = Store(database, Cipher(key))
+    cipher = Cipher(key)
+    store = Store(database, cipher)
     try:
         await _to_revision(database, "0002")
-        await store.consent(1, "1")
-        await store.consent(2, "1")
-        async with store.unit(1) as unit:
-            for mark in MARKS:
-                await unit.save_answer(mark, "1")
-            await unit.save_answer("reflect.q1", "Trust is ✨ being heard", message_id=5)
-            await unit.skip_answer("reflect.q2")
-            await unit.save_answer("finish.trust", "more than before")
-            for answer_key, value in LOOKALIKES.items():
-                await unit.save_answer(answer_key, value)
-        async with store.unit(2) as unit:
-            await unit.save_answer("learn.done", "1")
-            await unit.save_answer("reflect.q1", "theirs")
+        one, two = await add_person(database, 1), await add_person(database, 2)
+        for n, mark in enumerate(MARKS):
+            await add_answer(database, cipher, one, mark, "1", updated_at=WHEN + dt.timedelta(n))
+        await add_answer(
+            database, cipher, one, "reflect.q1", "Trust is ✨ being heard", message_id=5
+        )
+        await add_answer(database, cipher, one, "reflect.q2", None)
+        await add_answer(database, cipher, one, "finish.trust", "more than before")
+        for answer_key, value in LOOKALIKES.items():
+            await add_answer(database, cipher, one, answer_key, value)
+        await add_answer(database, cipher, two, "learn.done", "1")
+        await add_answer(database, cipher, two, "reflect.q1", "theirs")
         before = await store.answers(1)
 
         await database.migrate()
