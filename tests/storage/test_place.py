@@ -73,7 +73,7 @@ async def test_migration_0004_keeps_the_latest_place_and_turns_bookmarks_into_ma
         ]
         async with database.write() as session, session.begin():
             ids = dict(
-                (await session.execute(text("SELECT telegram_id, id FROM person"))).tuples().all()
+                (await session.execute(text("SELECT telegram_id, id FROM person"))).all()
             )
             for telegram_id, name, state, data, when in rows:
                 await session.execute(
