@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -40,6 +41,9 @@ class PersonMissing(Exception):
 
 class DuplicateUpdate(Exception):
     """This Telegram update was already handled."""
+
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -870,8 +874,13 @@ class Store:
             )
             return [_schedule_info(r) for r in rows]
 
-    async def due_schedules(self, before: dt.datetime, limit: int = 5000) -> list[DueSchedule]:
-        """Schedules whose reminder is due before a time, of people who want reminders."""
+    async def due_schedules(
+        self, before: dt.datetime, limit: int = 5000, *, consent_version: str | None = None
+    ) -> list[DueSchedule]:
+        """Schedules whose reminder is due before a time, of people who want reminders (and,
+        given the notice's current version, who agreed to that one: the others are asked
+        again first)."""
+        agreed = () if consent_version is None else (Person.consent_version == consent_version,)
         async with self.db.read() as session:
             rows = await session.execute(
                 select(Schedule, Person.telegram_id, Person.timezone, Person.reminder_delay_min)
@@ -882,6 +891,7 @@ class Store:
                     Person.reminders_paused.is_(False),
                     Person.blocked.is_(False),
                     Person.timezone.is_not(None),
+                    *agreed,
                 )
                 .order_by(Schedule.next_due_at)
                 .limit(limit)
@@ -900,12 +910,14 @@ class Store:
         status: LedgerStatus,
         next_occurrence: dt.datetime | None,
         next_due_at: dt.datetime | None,
+        consent_version: str | None = None,
     ) -> int | None:
         """Claim one occurrence's reminder and move its schedule on, in one transaction.
 
         Returns the ledger id, or None if this occurrence was claimed before, or the schedule
         or the person's settings changed (removed, re-timed, paused, blocked) since the
-        reminder was planned for `due_at`.
+        reminder was planned for `due_at`, or (given the notice's current version) the person
+        has not agreed to that version.
         """
         try:
             async with self.db.write() as session, session.begin():
@@ -925,6 +937,8 @@ class Store:
                     return None
                 if person is None or person.reminders_paused or person.blocked:
                     return None
+                if consent_version is not None and person.consent_version != consent_version:
+                    return None
                 entry = ReminderLedger(
                     person_id=row.person_id,
                     schedule_key=ledger_key(row.kind, schedule_id),
@@ -940,7 +954,48 @@ class Store:
                 await session.flush()
                 return entry.id
         except IntegrityError:
+            # This occurrence's reminder was claimed before (re-planned onto an occurrence the
+            # ledger already holds): the schedule moves on, or it would be offered forever.
+            moved = await self._move_past(
+                schedule_id, occurrence, due_at, next_occurrence, next_due_at
+            )
+            if moved:
+                logger.warning(
+                    "A reminder was planned again for an occurrence already claimed; "
+                    "schedule %s moved on to the next one",
+                    schedule_id,
+                )
             return None
+
+    async def _move_past(
+        self,
+        schedule_id: int,
+        occurrence: dt.datetime,
+        due_at: dt.datetime,
+        next_occurrence: dt.datetime | None,
+        next_due_at: dt.datetime | None,
+    ) -> bool:
+        """Move a schedule still planned for an already claimed occurrence on to the next."""
+        async with self.db.write() as session, session.begin():
+            row = await session.get(Schedule, schedule_id)
+            if row is None:
+                return False
+            await session.get(Person, row.person_id, with_for_update=True)
+            row = await session.get(
+                Schedule, schedule_id, with_for_update=True, populate_existing=True
+            )
+            if (
+                row is None
+                or row.next_occurrence != occurrence
+                or _aware(row.next_due_at) != due_at
+            ):
+                return False  # changed meanwhile: the new plan stands
+            if next_occurrence is None and row.kind in ONE_OFF_KINDS:
+                await session.delete(row)
+            else:
+                row.next_occurrence = next_occurrence
+                row.next_due_at = next_due_at
+            return True
 
     async def finish_reminder(
         self, entry_id: int, status: LedgerStatus, *, message_id: int | None = None

@@ -594,3 +594,25 @@ def test_times_on_a_twelve_hour_clock_where_people_read_one(
     assert ask_at.button_labels == ["8:00 am", "12:00 pm", "6:00 pm", "8:00 pm", NOT_NOW]
     shown = reply(user, lambda: user.send("7.30pm"))
     assert t("settings.summary_on", weekday="Wednesday", time="7:30 pm") in shown.html
+
+
+@pytest.mark.slow
+def test_a_longer_delay_after_a_reminder_went_out_moves_on_to_next_week(
+    bot: BotProcess, user: FakeUser, data_dir: Path
+) -> None:
+    """The reminder of this week's session goes out; then the person asks for reminders 30
+    minutes later. That would plan this week's occurrence again, whose reminder the ledger
+    already holds: the schedule moves on to next week's session, and nothing more comes now."""
+    ready_for_reminders(user)
+    start = soon()
+    add_weekly(user, start.weekday(), f"{start:%H:%M}")
+    reminder = user.wait_for(is_reminder, timeout=REMINDER_WAIT)
+
+    set_delay(user, 30)
+
+    next_week = start + dt.timedelta(days=7)
+    [info] = schedules(data_dir, user)
+    assert info.next_occurrence == next_week.replace(tzinfo=None)
+    assert info.next_due_at == (next_week + dt.timedelta(minutes=30)).astimezone(dt.UTC)
+    user.wait_no_reply(user.mark(), seconds=22)  # longer than a tick of the reminder engine
+    assert [m.message_id for m in reminders_in(user)] == [reminder.message_id]

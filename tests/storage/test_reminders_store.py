@@ -112,3 +112,51 @@ async def test_a_reminder_planned_before_a_pause_or_a_new_time_is_not_claimed(
     assert await store.claim_reminder(sid, occurrence, due_at=planned, **claim) is None
     later = planned + dt.timedelta(minutes=30)
     assert await store.claim_reminder(sid, occurrence, due_at=later, **claim) is not None
+
+
+async def test_a_schedule_planned_again_onto_a_claimed_occurrence_moves_on(store: Store) -> None:
+    """A longer delay (or a zone further west) can plan the occurrence whose reminder went out
+    again: its claim meets the ledger's unique key, and the schedule must move on to the next
+    occurrence rather than be offered again at every tick."""
+    sid = await _person_with_schedule(store)
+    occurrence = dt.datetime(2026, 12, 1, 17, 0)
+    following = dt.datetime(2026, 12, 8, 17, 0)
+    first = await store.claim_reminder(
+        sid,
+        occurrence,
+        due_at=dt.datetime(2026, 12, 1, 17, 0, tzinfo=UTC),
+        status="claimed",
+        next_occurrence=following,
+        next_due_at=dt.datetime(2026, 12, 8, 17, 0, tzinfo=UTC),
+    )
+    assert first is not None
+    later_due = dt.datetime(2026, 12, 1, 18, 0, tzinfo=UTC)
+    async with store.unit(50) as unit:
+        await unit.set_next(sid, occurrence, later_due)  # planned again, an hour later
+
+    again = await store.claim_reminder(
+        sid,
+        occurrence,
+        due_at=later_due,
+        status="claimed",
+        next_occurrence=following,
+        next_due_at=dt.datetime(2026, 12, 8, 18, 0, tzinfo=UTC),
+    )
+
+    assert again is None
+    (info,) = await store.schedules(50)
+    assert (info.next_occurrence, info.next_due_at) == (
+        following,
+        dt.datetime(2026, 12, 8, 18, 0, tzinfo=UTC),
+    )
+    assert await store.due_schedules(dt.datetime(2026, 12, 8, 17, 59, tzinfo=UTC)) == []
+    next_week = await store.claim_reminder(
+        sid,
+        following,
+        due_at=dt.datetime(2026, 12, 8, 18, 0, tzinfo=UTC),
+        status="claimed",
+        next_occurrence=dt.datetime(2026, 12, 15, 17, 0),
+        next_due_at=dt.datetime(2026, 12, 15, 18, 0, tzinfo=UTC),
+    )
+    assert next_week is not None
+    assert [e.occurrence for e in await store.unsent_reminders()] == [occurrence, following]
