@@ -68,7 +68,10 @@ WORKDIR /home/bot
 # containers and starts out owned by the bot's user.
 VOLUME ["/data"]
 
-# Webhook mode listens here (WEBHOOK_PORT); long polling (the default) needs no port.
+# Webhook mode listens here (WEBHOOK_PORT); long polling (the default) needs no port. In the
+# container it listens on all of the container's addresses (the bot's own default is 127.0.0.1):
+# publish the port on the host's loopback only, for a TLS proxy there (compose.yaml).
+ENV WEBHOOK_LISTEN=0.0.0.0
 EXPOSE 8080
 
 # Checks the database and the last successful contact with Telegram; one line, exit 0 or 1.

@@ -35,9 +35,10 @@ TITLES = {
     "3": "Reminder burst at Telegram's ceiling",
     "4": "Cost as the user base grows",
     "5": "Summary and its chart",
+    "6": "Fairness: another person's /help behind one person's flood",
     "r": "Reference: what a commit costs through each layer",
 }
-ORDER = ("1", "2", "3", "4", "5", "r")
+ORDER = ("1", "2", "3", "4", "5", "6", "r")
 
 
 def _runner(goal: str) -> Callable[[Size, Section], Any]:
@@ -61,6 +62,10 @@ def _runner(goal: str) -> Callable[[Size, Section], Any]:
         from bench import summary
 
         return summary.run
+    if goal == "6":
+        from bench import fairness
+
+        return fairness.run
     from bench import reference
 
     return reference.run

@@ -56,6 +56,8 @@ class LocalRequest(BaseRequest):
         self.delay = delay
         self.chats: dict[int, Chat] = {}
         self.calls: dict[str, int] = defaultdict(int)
+        self.photos: dict[int, int] = defaultdict(int)  # sendPhoto calls per chat
+        self._photo = asyncio.Event()
         self.error_texts: set[str] = set()
         self.errors_sent = 0
         # Like an HTTP connection pool: at most `pool` calls in flight at once.
@@ -71,6 +73,14 @@ class LocalRequest(BaseRequest):
 
     async def shutdown(self) -> None:
         """Nothing to close."""
+
+    async def photo_sent(self, chat_id: int, count: int) -> None:
+        """Until a chat has had `count` photos (a summary's chart comes in a task of its own,
+        after the update that asked for it was handled); a minute at most."""
+        async with asyncio.timeout(60):
+            while self.photos[chat_id] < count:
+                self._photo.clear()
+                await self._photo.wait()
 
     def chat(self, chat_id: int) -> Chat:
         """A chat by id (created on first use)."""
@@ -123,6 +133,8 @@ class LocalRequest(BaseRequest):
             chat.sent.append(text)
             message = self._message(chat, chat.new_id(), text, params.get("reply_markup"))
             if name == "sendPhoto":
+                self.photos[chat.chat_id] += 1
+                self._photo.set()
                 message["photo"] = [
                     {"file_id": "p", "file_unique_id": "p", "width": 1200, "height": 800}
                 ]

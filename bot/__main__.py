@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import logging
 import os
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 # PTB 22 gives RetryAfter.retry_after as a timedelta only when asked; ask, as PTB 23 will.
@@ -19,8 +22,15 @@ from conversations.worksheet.loader import WorksheetError
 from storage import Database, Store, load_or_create_key
 from storage.crypto import InvalidKeyError
 from storage.database import DatabaseURLError
+from storage.keycheck import unknown_keys
 
 logger = logging.getLogger("bot")
+
+WRONG_KEY = (
+    "the encryption key does not open the answers stored in the database (they were written "
+    "with another key); set ENCRYPTION_KEY or ENCRYPTION_KEY_FILE to the key they were written "
+    "with, from your backup of encryption.key."
+)
 
 
 class RedactFilter(logging.Filter):
@@ -38,17 +48,73 @@ class RedactFilter(logging.Filter):
         return True
 
 
+class JobFilter(logging.Filter):
+    """Keeps APScheduler's job descriptions out of the log: a reminder job's name and its run
+    time are when a person's therapy session is. The record stays, without them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name.startswith("apscheduler") and record.args:
+            args = record.args if isinstance(record.args, tuple) else (record.args,)
+            record.args = tuple(
+                arg if isinstance(arg, int | float | dt.timedelta) else "<job>" for arg in args
+            )
+        return True
+
+
+class RateLimitFilter(logging.Filter):
+    """Lets one record of a kind (logger and message) through per `every` seconds, for loggers
+    that can repeat without end and fill the disk: asyncio logs each failed accept() (out of
+    file descriptors, say) with its traceback, as often as once a second; the webhook logs each
+    request or connection it refuses, as often as anyone sends them."""
+
+    def __init__(
+        self,
+        names: tuple[str, ...],
+        every: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__()
+        self._names = names
+        self._every = every
+        self._clock = clock
+        self._last: dict[tuple[str, str], float] = {}
+        self._held: dict[tuple[str, str], int] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.name.startswith(self._names):
+            return True
+        kind = (record.name, str(record.msg)[:60])
+        now = self._clock()
+        if len(self._last) > 1000:  # kinds that never come back
+            self._last = {k: v for k, v in self._last.items() if now - v < self._every}
+            self._held = {k: v for k, v in self._held.items() if k in self._last}
+        last = self._last.get(kind)
+        if last is not None and now - last < self._every:
+            self._held[kind] = self._held.get(kind, 0) + 1
+            return False
+        self._last[kind] = now
+        held = self._held.pop(kind, 0)
+        if held:
+            record.msg = f"{record.getMessage()} ({held} more like it left out)"
+            record.args = None
+        return True
+
+
 def configure_logging(settings: Settings) -> None:
-    """Log to stderr; libraries that would log message text or the token are kept quiet."""
+    """Log to stderr; libraries that would log message text, session times or the token are
+    kept quiet."""
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactFilter(settings.telegram_bot_token.get_secret_value()))
+    handler.addFilter(JobFilter())
+    handler.addFilter(RateLimitFilter(("asyncio", "aiohttp", "bot.webhook")))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level)
-    # PTB logs whole updates and request parameters at DEBUG; httpx logs URLs with the token.
+    # PTB logs whole updates and request parameters at DEBUG; httpx logs URLs with the token;
+    # APScheduler logs every job it adds and runs, with its name and run time, at INFO.
     logging.getLogger("telegram").setLevel(max(logging.INFO, root.level))
-    for name in ("httpx", "httpcore", "aiosqlite", "asyncio"):
+    for name in ("httpx", "httpcore", "aiosqlite", "asyncio", "apscheduler"):
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
@@ -93,9 +159,14 @@ async def open_store(settings: Settings) -> Store:
         raise
     try:
         await database.migrate()
+        # Started with another key than the data was written with, every read would fail.
+        unknown = await unknown_keys(database, cipher)
     except Exception:
         await database.dispose()
         raise
+    if unknown:
+        await database.dispose()
+        raise InvalidKeyError(WRONG_KEY)
     return Store(database, cipher)
 
 

@@ -33,23 +33,23 @@ from telegram.ext import (
 from telegram.request import BaseRequest, HTTPXRequest
 from telegram.warnings import PTBUserWarning
 
-from bot import reminders
+from bot import housekeeping, reminders
 from bot.context import BotContext, BotData
 from bot.pacing import Pacer
 from bot.processor import PerChatUpdateProcessor
 from bot.reminders import REMINDER
 from bot.settings import Settings
-from bot.updates import HeldOffsetRequest, InFlight
+from bot.updates import InboxRequest, Intake
 from conversations.engines.pages import Pages
 from conversations.engines.prompts import Prompts
 from conversations.engines.toggles import Toggles
 from conversations.kit.callbacks import DAY, MENU, NUMBER
 from conversations.sections import delete, export, log, review, schedule, start, summary
 from conversations.sections import settings as settings_section
-from conversations.worksheet.content import t
+from conversations.worksheet.content import ENGLISH, languages, speaking, t
 from conversations.worksheet.current import worksheet
 from conversations.worksheet.model import Section, SectionKind
-from storage import Store
+from storage import Inbox, Store
 from storage.repository import PersonMissing
 
 logger = logging.getLogger(__name__)
@@ -164,16 +164,23 @@ async def _post_init(application: App) -> None:
     # The command list for private chats (the bot leaves groups); the one an older version
     # set for every chat is removed. The menu button opens the command list.
     await bot.delete_my_commands()
-    await bot.set_my_commands(
-        [BotCommand(name, t(f"commands.{name}")) for name in start.commands()],
-        scope=BotCommandScopeAllPrivateChats(),
-    )
-    description, short = start.profile()
-    await bot.set_my_description(description)
-    await bot.set_my_short_description(short)
+    # In every language the bot speaks: Telegram shows a person the list, description and
+    # short description for their app's language (English, with no language_code, otherwise).
+    for code in languages():
+        telegram_code = None if code == ENGLISH else code.split("_")[0]
+        with speaking(code):
+            await bot.set_my_commands(
+                [BotCommand(name, t(f"commands.{name}")) for name in start.commands()],
+                scope=BotCommandScopeAllPrivateChats(),
+                language_code=telegram_code,
+            )
+            description, short = start.profile()
+            await bot.set_my_description(description, language_code=telegram_code)
+            await bot.set_my_short_description(short, language_code=telegram_code)
     await bot.set_chat_menu_button(menu_button=MenuButtonCommands())
     assert application.job_queue is not None
     reminders.start_jobs(application.job_queue)
+    housekeeping.start_jobs(application.job_queue)
     logger.info("Bot ready")
 
 
@@ -186,7 +193,7 @@ def build_application(
 ) -> App:
     """Build the application with every handler; nothing runs until it is started."""
     context_types = ContextTypes(context=BotContext, bot_data=BotData)
-    in_flight = InFlight()
+    intake = Intake(Inbox(store.db, store.cipher))
     builder = (
         ApplicationBuilder()
         .token(settings.telegram_bot_token.get_secret_value())
@@ -205,10 +212,10 @@ def build_application(
             PerChatUpdateProcessor(
                 settings.max_concurrent_updates,
                 visit=store.visit,
-                finished=in_flight.finished,
+                finished=intake.handled,
             )
         )
-        .rate_limiter(Pacer())
+        .rate_limiter(Pacer(limit=settings.messages_per_second))
         .post_init(_post_init)
         .arbitrary_callback_data(False)
     )
@@ -218,14 +225,15 @@ def build_application(
         builder = builder.base_file_url(settings.telegram_api_file_url)
     if request is not None:
         builder = builder.request(request)
-    # getUpdates confirms an update only once it was handled (see bot/updates.py).
+    # getUpdates stores what it brings in the inbox before confirming it (see bot/updates.py).
     builder = builder.get_updates_request(
-        HeldOffsetRequest(get_updates_request or HTTPXRequest(connection_pool_size=1), in_flight)
+        InboxRequest(get_updates_request or HTTPXRequest(connection_pool_size=1), intake)
     )
     application: App = builder.build()
     application.bot_data["store"] = store
     application.bot_data["settings"] = settings
-    application.bot_data["in_flight"] = in_flight
+    application.bot_data["intake"] = intake
+    intake.attach(application.bot)
 
     add_all(application, GUARD_GROUP, start.guards())
     add_all(application, GATE_GROUP, start.gate())

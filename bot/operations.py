@@ -216,7 +216,7 @@ async def rotate_key(settings: Settings, *, batch: int = rotation.BATCH) -> Rota
         left = await rotation.stale_count(database, cipher)
         if left:
             raise OperationError(f"{left} values are still under the old key; run it again.")
-        await database.checkpoint()  # old ciphertexts out of the WAL too
+        await database.checkpoint(patient=True)  # old ciphertexts out of the WAL too
     finally:
         await database.dispose()
     return Rotation(count, _install(settings, key_file, current, new), key_file, new)

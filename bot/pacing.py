@@ -1,9 +1,17 @@
-"""Sending under Telegram's limits: bulk messages paced evenly, replies at once, 429s honoured.
+"""Sending under Telegram's limits: one window for every send, bulk in order, 429s per chat.
 
-Reminders and weekly summaries are "bulk": they are spaced evenly at just under 30 messages
-per second overall and at most one per second per chat. A reply to something a person just did
-is never queued behind a burst; it is sent at once and takes the next bulk slot instead, so the
-total stays under the limit. A 429 pauses every send for its `retry_after`, then retries.
+Telegram allows about 30 messages per second overall and, in a burst, about one per second per
+chat. One sliding one-second window counts every message the bot sends, replies and bulk alike
+(reminders and weekly summaries are "bulk": nobody is waiting for them), from the moment it is
+let go until a second after its answer came. A reply goes as soon as the window has room, and
+when it is full takes the next place to come free, before any bulk. Bulk never takes the last
+few places (a reserve for replies), is spread evenly over the second rather than sent in clumps,
+keeps one second between messages to one chat, and is handed out by one dispatcher in the order
+it arrived (reminders arrive in due order). So there is no 429 from the bot's own pace, and no
+reply waits behind bulk: at most for the next place, a few dozen milliseconds while bulk runs.
+
+A 429 from a call to one chat delays that chat's sends by its `retry_after` (the call is then
+sent again); other chats go on. A 429 from a call without a chat pauses every send.
 """
 
 from __future__ import annotations
@@ -11,9 +19,11 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import math
 import time
 from collections import deque
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Hashable
+from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
@@ -23,9 +33,22 @@ logger = logging.getLogger(__name__)
 
 Result = bool | dict[str, Any] | list[dict[str, Any]]
 
+LIMIT = 30  # messages in any one second, Telegram's overall limit
+RESERVE = 2  # of those, kept from bulk for replies (one reply step is up to two messages)
+PER_CHAT = 1.0  # seconds between bulk messages to one chat
+# A send stays in the window from the moment it is let go until a second after its answer came
+# (Telegram counted it somewhere in between), and a little longer for the timers' jitter.
+SPAN = 1.01
+COUNTED = ("send", "edit", "copy", "forward")  # the calls Telegram's message limits count
+
 
 def _seconds(value: float | dt.timedelta) -> float:
     return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
+
+
+def is_message(endpoint: str) -> bool:
+    """Whether a Bot API call is a message that Telegram's limits count."""
+    return endpoint.startswith(COUNTED)
 
 
 class PaceArgs(TypedDict, total=False):
@@ -35,71 +58,251 @@ class PaceArgs(TypedDict, total=False):
 
 
 BULK: PaceArgs = {"bulk": True}
-WINDOW = 1.02  # seconds, a little over Telegram's one, for clock and network jitter
 
 
-class Pacer(BaseRateLimiter[PaceArgs]):
-    """Paces bulk sends evenly; lets replies through; honours retry_after; retries briefly."""
+@dataclass(eq=False, slots=True)
+class Slot:
+    """One send's place in the window: held from when it is let go until `until`."""
+
+    bulk: bool
+    counted: bool
+    until: float = math.inf  # in flight: counted until its answer comes, and SPAN after
+
+
+@dataclass(eq=False, slots=True)
+class _Waiter:
+    chat: Hashable | None
+    bulk: bool
+    counted: bool
+    future: asyncio.Future[Slot] = field(repr=False)
+
+
+class Window:
+    """The one sliding window and the dispatcher that lets sends go (no Telegram in here).
+
+    `acquire` waits until a send may go and returns its slot; `release` is called when the
+    send's answer came. Replies are let go first, as soon as the window has room and their chat
+    (and everything) is not paused by a 429; then bulk in the order it arrived, while it holds
+    fewer than `limit - reserve` of the window and the whole window has room, one each
+    `span / (limit - reserve)` seconds, to a chat that had no message in the last `per_chat`
+    seconds. Calls that are not messages take no place, but wait out a 429 all the same. What
+    waits is woken by one timer, set for the next moment something could change.
+    """
 
     def __init__(
         self,
         *,
-        per_second: float = 28.6,
-        per_chat_interval: float = 1.0,
-        max_retries: int = 4,
-        window_limit: int = 29,
+        limit: int = LIMIT,
+        reserve: int = RESERVE,
+        per_chat: float = PER_CHAT,
+        span: float = SPAN,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._interval = 1.0 / per_second
-        self._per_chat = per_chat_interval
-        self._max_retries = max_retries
+        if not 0 <= reserve < limit:
+            raise ValueError("the reserve must leave bulk at least one slot")
+        self.limit = limit
+        self.reserve = reserve
+        self._per_chat = per_chat
+        self._span = span
         self._clock = clock
-        self._next_slot = 0.0
-        self._chat_next: dict[object, float] = {}
-        self._resume_at = 0.0
-        # Actual send times of the last second: even spacing drifts when the event loop wakes a
-        # sleeper late, and a sliding window is what Telegram (and the tests' server) counts.
-        self._window: deque[float] = deque()
-        self._window_limit = window_limit
+        self._slots: list[Slot] = []  # counted sends still in the window
+        self._replies: deque[_Waiter] = deque()
+        self._bulk: deque[_Waiter] = deque()
+        self._chat_next: dict[Hashable, float] = {}  # a chat's next bulk message, not before
+        self._chat_resume: dict[Hashable, float] = {}  # a chat's 429: nothing to it before
+        self._resume_at = 0.0  # a 429 without a chat: nothing at all before
+        # Bulk is spread over the window, not sent in clumps: a clump leaves the window all at
+        # once a second later, so a reply that finds the window full would wait for it.
+        self._spacing = span / (limit - reserve)
+        self._bulk_next = 0.0
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = math.inf
+
+    # What senders call ---------------------------------------------------------------------
+
+    async def acquire(
+        self, chat: Hashable | None = None, *, bulk: bool = False, counted: bool = True
+    ) -> Slot:
+        """Wait until a send to `chat` may go; the returned slot must be released after it."""
+        future = self.request(chat, bulk=bulk, counted=counted)
+        try:
+            return await future
+        except asyncio.CancelledError:
+            if future.done() and not future.cancelled():
+                self.release(future.result())  # let go, but its sender is gone
+            raise
+
+    def request(
+        self, chat: Hashable | None = None, *, bulk: bool = False, counted: bool = True
+    ) -> asyncio.Future[Slot]:
+        """Queue a send; its future is done (with its slot) when it may go."""
+        future: asyncio.Future[Slot] = asyncio.get_running_loop().create_future()
+        waiter = _Waiter(chat, bulk, counted, future)
+        (self._bulk if bulk else self._replies).append(waiter)
+        self.dispatch()
+        return future
+
+    def release(self, slot: Slot) -> None:
+        """The send's answer came (or it failed): it leaves the window `span` from now."""
+        if slot.until == math.inf:
+            slot.until = self._clock() + self._span
+            if slot.counted:
+                self.dispatch()
+
+    def pause_chat(self, chat: Hashable | None, seconds: float) -> None:
+        """Telegram's 429 for a call to `chat`: nothing more to it for `seconds` (no chat: to
+        nobody)."""
+        until = self._clock() + max(0.0, seconds)
+        if chat is None:
+            self._resume_at = max(self._resume_at, until)
+        else:
+            self._chat_resume[chat] = max(self._chat_resume.get(chat, 0.0), until)
+        self.dispatch()
+
+    def close(self) -> None:
+        """Stop the timer (the bot is shutting down)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer, self._timer_at = None, math.inf
+
+    # What the window holds -------------------------------------------------------------------
+
+    def in_window(self) -> tuple[int, int]:
+        """(all sends, bulk sends) in the window now."""
+        now = self._clock()
+        self._slots = [slot for slot in self._slots if slot.until > now]
+        return len(self._slots), sum(1 for slot in self._slots if slot.bulk)
+
+    def waiting(self) -> int:
+        """How many sends wait (replies and bulk)."""
+        return sum(1 for w in (*self._replies, *self._bulk) if not w.future.done())
+
+    # The dispatcher ----------------------------------------------------------------------------
+
+    def _ready_at(self, waiter: _Waiter, now: float) -> float:
+        """When the waiter's chat (and everything) may be sent to again (<= now: it may)."""
+        ready = self._resume_at
+        chat = waiter.chat
+        if chat is not None:
+            ready = max(ready, self._chat_resume.get(chat, 0.0))
+            if waiter.bulk:
+                ready = max(ready, self._chat_next.get(chat, 0.0))
+        return ready
+
+    def _grant(self, waiter: _Waiter, now: float) -> None:
+        slot = Slot(waiter.bulk, waiter.counted)
+        if waiter.counted:
+            self._slots.append(slot)
+            if waiter.chat is not None:
+                chat_next = now + self._per_chat
+                self._chat_next[waiter.chat] = max(self._chat_next.get(waiter.chat, 0), chat_next)
+        waiter.future.set_result(slot)
+
+    def dispatch(self) -> None:
+        """Let go every send that may go now, replies first; set the timer for the rest."""
+        now = self._clock()
+        total, bulk = self.in_window()
+        wake = math.inf  # the next moment a paused chat or the window could let one go
+        blocked_by_room = False
+
+        kept: deque[_Waiter] = deque()
+        for waiter in self._replies:
+            if waiter.future.done():  # cancelled
+                continue
+            ready = self._ready_at(waiter, now)
+            if ready > now:
+                wake = min(wake, ready)
+            elif waiter.counted and total >= self.limit:
+                blocked_by_room = True
+            else:
+                self._grant(waiter, now)
+                total += waiter.counted
+                continue
+            kept.append(waiter)
+        self._replies = kept
+
+        # Bulk in order of arrival, evenly spaced: one whose chat is not ready keeps its place
+        # but does not hold up those behind it. Only the front is looked at while there is room.
+        skipped: list[_Waiter] = []
+        share = self.limit - self.reserve
+        while self._bulk:
+            waiter = self._bulk[0]
+            if waiter.future.done():
+                self._bulk.popleft()
+                continue
+            if waiter.counted:
+                if total >= self.limit or bulk >= share:
+                    blocked_by_room = True
+                    break
+                if self._bulk_next > now:
+                    wake = min(wake, self._bulk_next)
+                    break
+            self._bulk.popleft()
+            ready = self._ready_at(waiter, now)
+            if ready > now:
+                wake = min(wake, ready)
+                skipped.append(waiter)
+                continue
+            self._grant(waiter, now)
+            if waiter.counted:
+                total += 1
+                bulk += 1
+                # The next bulk send a spacing later; after a late timer, half a spacing.
+                self._bulk_next = max(self._bulk_next, now - self._spacing / 2) + self._spacing
+        self._bulk.extendleft(reversed(skipped))
+
+        if blocked_by_room:
+            # In-flight sends wake the dispatcher by their release; sent ones by leaving.
+            leaving = [slot.until for slot in self._slots if slot.until != math.inf]
+            if leaving:
+                wake = min(wake, min(leaving))
+        self._prune(now)
+        self._set_timer(wake, now)
+
+    def _prune(self, now: float) -> None:
+        if len(self._chat_next) > 10_000:
+            self._chat_next = {c: t for c, t in self._chat_next.items() if t > now}
+        if len(self._chat_resume) > 1_000:
+            self._chat_resume = {c: t for c, t in self._chat_resume.items() if t > now}
+
+    def _set_timer(self, wake: float, now: float) -> None:
+        if wake == self._timer_at:
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer, self._timer_at = None, math.inf
+        if wake != math.inf:
+            loop = asyncio.get_running_loop()
+            self._timer = loop.call_later(max(0.0, wake - now), self._on_timer)
+            self._timer_at = wake
+
+    def _on_timer(self) -> None:
+        self._timer, self._timer_at = None, math.inf
+        self.dispatch()
+
+
+class Pacer(BaseRateLimiter[PaceArgs]):
+    """PTB's rate limiter for the bot: every call through the Window; 429s and brief network
+    errors retried (bulk only for the latter: a reply that timed out may have arrived)."""
+
+    def __init__(
+        self,
+        *,
+        limit: int = LIMIT,
+        reserve: int = RESERVE,
+        per_chat_interval: float = PER_CHAT,
+        max_retries: int = 4,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.window = Window(limit=limit, reserve=reserve, per_chat=per_chat_interval, clock=clock)
+        self._max_retries = max_retries
 
     async def initialize(self) -> None:
         """Nothing to prepare."""
 
     async def shutdown(self) -> None:
-        """Nothing to release."""
-
-    def _chat_wait(self, chat: object) -> float:
-        """How long until a chat may get its next bulk message."""
-        return max(0.0, self._chat_next.get(chat, 0.0) - self._clock())
-
-    def _take_slot(self, chat: object) -> float:
-        """Reserve the next bulk slot (the chat must be ready); returns how long to wait for it."""
-        now = self._clock()
-        start = max(now, self._next_slot, self._resume_at)
-        self._next_slot = start + self._interval
-        if chat is not None:
-            self._chat_next[chat] = start + self._per_chat
-            if len(self._chat_next) > 10_000:
-                self._chat_next = {c: t for c, t in self._chat_next.items() if t > now}
-        return start - now
-
-    def _window_wait(self) -> float:
-        """How long until one more bulk message fits the last second's sends (0: now)."""
-        now = self._clock()
-        while self._window and self._window[0] <= now - WINDOW:
-            self._window.popleft()
-        if len(self._window) < self._window_limit:
-            return 0.0
-        return self._window[0] + WINDOW - now
-
-    def _record(self, endpoint: str) -> None:
-        """Count a message that Telegram's limit counts."""
-        if endpoint.startswith(("send", "edit", "copy", "forward")):
-            self._window.append(self._clock())
-
-    def _push_back(self) -> None:
-        """A reply went out at once: the next bulk message waits one slot longer."""
-        self._next_slot = max(self._next_slot, self._clock()) + self._interval
+        """Stop the window's timer."""
+        self.window.close()
 
     async def process_request(
         self,
@@ -110,30 +313,26 @@ class Pacer(BaseRateLimiter[PaceArgs]):
         data: dict[str, Any],
         rate_limit_args: PaceArgs | None,
     ) -> Result:
-        """Send one request, paced if bulk, retried on 429 and brief network errors."""
+        """Send one request when the window lets it, retried on 429 and brief network errors."""
         bulk = bool(rate_limit_args and rate_limit_args.get("bulk"))
         chat = data.get("chat_id")
+        message = is_message(endpoint)
         for attempt in range(self._max_retries + 1):
-            if bulk:
-                # A chat that is not ready waits on its own, without holding up other chats.
-                while (chat_wait := self._chat_wait(chat)) > 0:  # noqa: ASYNC110 (a clock)
-                    await asyncio.sleep(chat_wait)
-                wait = self._take_slot(chat)
-            else:
-                wait = max(0.0, self._resume_at - self._clock())
-                self._push_back()
-            if wait > 0:
-                await asyncio.sleep(wait)
-            if bulk:
-                while (room := self._window_wait()) > 0:  # noqa: ASYNC110 (a clock)
-                    await asyncio.sleep(room)
-            self._record(endpoint)
+            slot = await self.window.acquire(chat, bulk=bulk, counted=message)
             try:
-                return await callback(*args, **kwargs)
+                try:
+                    return await callback(*args, **kwargs)
+                finally:
+                    self.window.release(slot)
             except RetryAfter as error:
                 delay = _seconds(error.retry_after)
-                self._resume_at = max(self._resume_at, self._clock() + delay)
-                logger.warning("Telegram asked to wait %.1f s (%s)", delay, endpoint)
+                self.window.pause_chat(chat, delay)
+                logger.warning(
+                    "Telegram asked to wait %.1f s (%s, %s)",
+                    delay,
+                    endpoint,
+                    "one chat" if chat is not None else "every chat",
+                )
                 if attempt == self._max_retries:
                     raise
             except (BadRequest, Forbidden):

@@ -23,11 +23,12 @@ from telegram.ext import ContextTypes, ExtBot, Job, JobQueue
 
 from bot.context import BotContext, job_name
 from bot.pacing import BULK
+from bot.settings import Settings
 from conversations.kit.callbacks import Callbacks
 from conversations.kit.steps import acknowledge, keyboard
 from conversations.sections import log
 from conversations.worksheet import timeplan
-from conversations.worksheet.content import t
+from conversations.worksheet.content import ENGLISH, set_language, speaking, t
 from conversations.worksheet.timeplan import following, zone
 from storage import Store
 from storage.models import LedgerStatus, ScheduleKind, utcnow
@@ -73,7 +74,9 @@ async def tick(context: ContextTypes.DEFAULT_TYPE) -> None:
     job_queue = context.job_queue
     assert job_queue is not None
     now = utcnow()
-    for due in await store.due_schedules(now + LOOKAHEAD):
+    # People who agreed to an older privacy notice are asked again first; until then, nothing.
+    settings: Settings = context.bot_data["settings"]
+    for due in await store.due_schedules(now + LOOKAHEAD, consent_version=settings.consent_version):
         info = due.schedule
         assert info.next_occurrence is not None and info.next_due_at is not None
         name = job_name(info.id, info.next_occurrence)
@@ -84,15 +87,18 @@ async def tick(context: ContextTypes.DEFAULT_TYPE) -> None:
         job_queue.run_once(
             fire, when=max(info.next_due_at, now), data=due, name=name, job_kwargs={"id": name}
         )
+        logger.debug("Queued the reminder of schedule %s", info.id)  # no time: that is private
 
 
 @finishes_on_stop
 async def fire(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Claim one occurrence's reminder, move its schedule on, and send it (unless too late)."""
     store: Store = context.bot_data["store"]
+    settings: Settings = context.bot_data["settings"]
     job = context.job
     assert isinstance(job, Job) and isinstance(job.data, DueSchedule)
     due: DueSchedule = job.data
+    set_language(due.language or ENGLISH)  # this job's own task: its words are the person's
     info = due.schedule
     assert info.next_occurrence is not None
     tz = zone(due.timezone)
@@ -108,6 +114,7 @@ async def fire(context: ContextTypes.DEFAULT_TYPE) -> None:
         status=LedgerStatus.SKIPPED if late else LedgerStatus.CLAIMED,
         next_occurrence=following_start,
         next_due_at=following_due,
+        consent_version=settings.consent_version,
     )
     if entry_id is None or late:
         if late:
@@ -216,11 +223,12 @@ async def resend_unsent(context: ContextTypes.DEFAULT_TYPE) -> None:
         if utcnow() - start > TOO_LATE:
             await store.finish_reminder(entry.id, LedgerStatus.SKIPPED)
             continue
-        if is_summary_key(entry.schedule_key):
-            await deliver_summary(_ext(context), store, entry.telegram_id, entry.id)
-        else:
-            day = entry.occurrence.date()
-            await deliver(_ext(context), store, entry.telegram_id, entry.id, day)
+        with speaking(person.language or ENGLISH):
+            if is_summary_key(entry.schedule_key):
+                await deliver_summary(_ext(context), store, entry.telegram_id, entry.id)
+            else:
+                day = entry.occurrence.date()
+                await deliver(_ext(context), store, entry.telegram_id, entry.id, day)
 
 
 def start_jobs(job_queue: JobQueue[Any]) -> None:

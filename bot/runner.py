@@ -6,10 +6,11 @@ it also has to:
 - become the active instance first (storage.leader: SQLite refuses a second instance, PostgreSQL
   keeps it as a standby until the active one's lock goes);
 - serve the webhook with our own server (bot/webhook.py);
+- handle the updates a previous run left in the inbox (bot/updates.py) before any new one;
 - on SIGTERM stop taking updates, let the ones already taken and the running jobs finish, and
   exit within STOP_BUDGET seconds whatever happens (what is not finished by then is safe: the
-  conversation place is stored with each answer, unconfirmed updates are redelivered, and a
-  claimed but unsent reminder is sent at the next start);
+  conversation place is stored with each answer, updates not handled stay in the inbox for the
+  next start, and a claimed but unsent reminder is sent at the next start);
 - report its health (bot/health.py).
 """
 
@@ -27,6 +28,7 @@ from telegram.error import TelegramError
 from bot.app import App, build_application
 from bot.health import PROBE_AFTER, ContactRequest, Status
 from bot.settings import Settings
+from bot.updates import Intake
 from storage import Store
 from storage.leader import InstanceLock, acquire
 
@@ -150,8 +152,12 @@ class Runner:
                     logger.warning("Telegram did not answer a check: %s", type(error).__name__)
 
     async def _receive(self, application: App) -> WebhookServer | None:
-        """Start taking updates: our webhook server, or PTB's long polling."""
+        """Start taking updates: those left in the inbox first, then our webhook server, or
+        PTB's long polling."""
         settings = self.settings
+        intake: Intake | None = application.bot_data.get("intake")
+        if intake is not None:
+            await _recover(application, intake)
         if settings.webhook_url and settings.webhook_secret is not None:
             from bot.webhook import WebhookServer  # aiohttp: only in webhook mode
 
@@ -163,7 +169,7 @@ class Runner:
                 listen=settings.webhook_listen,
                 port=settings.webhook_port,
                 on_update=self.status.contact.touch,
-                in_flight=application.bot_data.get("in_flight"),
+                intake=intake,
             )
             await server.start()
             await application.bot.set_webhook(
@@ -191,6 +197,9 @@ class Runner:
             elif application.updater is not None and application.updater.running:
                 await application.updater.stop()
             await application.stop()
+            intake: Intake | None = application.bot_data.get("intake")
+            if intake is not None:
+                await intake.flush()
 
         try:
             await asyncio.wait_for(graceful(), STOP_BUDGET)
@@ -200,6 +209,19 @@ class Runner:
                 "Not everything finished within %.0f s; the rest is resumed at the next start",
                 STOP_BUDGET,
             )
+
+
+async def _recover(application: App, intake: Intake) -> None:
+    """Queue the updates a previous run took and did not handle, in their order."""
+    for data in await intake.recover():
+        try:
+            update = Update.de_json(data, application.bot)
+        except Exception as error:  # stored, so it once was an update; nothing to do with it
+            logger.warning("An update left in the inbox is unreadable: %s", type(error).__name__)
+            if isinstance(data.get("update_id"), int):
+                intake.handled(data["update_id"])
+            continue
+        await application.update_queue.put(update)
 
 
 def _polling_error(error: TelegramError) -> None:

@@ -41,10 +41,13 @@ class Settings(BaseSettings):
     # Another worksheet of the same format (docs/worksheet-format.md); the built-in one if unset.
     worksheet_file: Path | None = None
     max_concurrent_updates: int = Field(default=256, ge=1, le=10_000)
+    # Messages the bot sends in any second, replies and reminders together (bot/pacing.py):
+    # Telegram's limit for a bot is about 30; a bot granted more (paid broadcasts) may raise it.
+    messages_per_second: int = Field(default=30, ge=3, le=100_000)
     # Webhook mode (instead of long polling) when webhook_url is set.
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
-    webhook_listen: str = "0.0.0.0"
+    webhook_listen: str = "127.0.0.1"
     webhook_port: int = Field(default=8080, ge=1, le=65535)
     webhook_max_connections: int = Field(default=40, ge=1, le=100)
 

@@ -2,6 +2,7 @@
 
 from storage.crypto import Cipher, load_or_create_key
 from storage.database import Database
+from storage.inbox import Inbox
 from storage.repository import Store
 
-__all__ = ["Cipher", "Database", "Store", "load_or_create_key"]
+__all__ = ["Cipher", "Database", "Inbox", "Store", "load_or_create_key"]

@@ -3,6 +3,10 @@
 Each ciphertext is bound to its owner and field through the associated data, so a value copied
 to another row or another person fails to decrypt. The key id in the header lets several keys be
 readable at once, which is what key rotation needs.
+
+The text is padded before it is sealed (format 2): its length is rounded up to a multiple of
+PAD_BLOCK bytes, so a ciphertext's size does not tell "yes" from "no". Values sealed before
+(format 1, unpadded) are still read, and `rotate-key` pads them.
 """
 
 from __future__ import annotations
@@ -18,9 +22,12 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 logger = logging.getLogger(__name__)
 
-VERSION = 1
+VERSION = 2  # the format new values are sealed in: padded
+UNPADDED = 1  # the format of values sealed before padding; still read
 NONCE_SIZE = 12
 KEY_ID_SIZE = 4
+PAD_BLOCK = 32
+PAD_MARK = 0x80
 
 
 class InvalidKeyError(Exception):
@@ -79,6 +86,25 @@ def load_or_create_key(*, env_key: str | None, key_file: Path | None, default_fi
     return key
 
 
+def pad(data: bytes, block: int = PAD_BLOCK) -> bytes:
+    """The bytes, a 0x80 mark, then zeros up to a multiple of `block` (ISO/IEC 7816-4)."""
+    marked = data + bytes([PAD_MARK])
+    return marked + bytes(-len(marked) % block)
+
+
+def unpad(data: bytes) -> bytes:
+    """The bytes `pad` was given (the zeros and the mark after them taken off)."""
+    stripped = data.rstrip(b"\0")
+    if not stripped or stripped[-1] != PAD_MARK:
+        raise DecryptionError("padding is damaged")
+    return stripped[:-1]
+
+
+def stored_key_id(blob: bytes) -> bytes:
+    """The fingerprint of the key a stored value was sealed with (from its header)."""
+    return bytes(blob[1 : 1 + KEY_ID_SIZE])
+
+
 def answer_binding(key: str) -> str:
     """The field an answer's ciphertext is bound to (its prompt's key)."""
     return f"answer:{key}"
@@ -101,35 +127,44 @@ class Cipher:
         """The fingerprint of the key new values are encrypted with."""
         return self._current_id
 
+    @property
+    def key_ids(self) -> frozenset[bytes]:
+        """The fingerprints of every key this cipher can decrypt with."""
+        return frozenset(self._keys)
+
     @staticmethod
-    def _aad(owner: str, field: str) -> bytes:
-        return f"v{VERSION}|{owner}|{field}".encode()
+    def _aad(version: int, owner: str, field: str) -> bytes:
+        # The format is bound too: a padded value relabelled as unpadded does not decrypt.
+        return f"v{version}|{owner}|{field}".encode()
 
     def encrypt(self, plaintext: str, *, owner: str, field: str) -> bytes:
-        """Encrypt text for one owner and field."""
+        """Encrypt text for one owner and field (padded, so its length shows only roughly)."""
         nonce = os.urandom(NONCE_SIZE)
         sealed = self._keys[self._current_id].encrypt(
-            nonce, plaintext.encode("utf-8"), self._aad(owner, field)
+            nonce, pad(plaintext.encode("utf-8")), self._aad(VERSION, owner, field)
         )
         return bytes([VERSION]) + self._current_id + nonce + sealed
 
     def decrypt(self, blob: bytes, *, owner: str, field: str) -> str:
-        """Decrypt text that was encrypted for this owner and field."""
-        if len(blob) < 1 + KEY_ID_SIZE + NONCE_SIZE + 16 or blob[0] != VERSION:
+        """Decrypt text that was encrypted for this owner and field (in either format)."""
+        if len(blob) < 1 + KEY_ID_SIZE + NONCE_SIZE + 16 or blob[0] not in (VERSION, UNPADDED):
             raise DecryptionError("unknown ciphertext format")
-        kid = blob[1 : 1 + KEY_ID_SIZE]
+        version = blob[0]
+        kid = stored_key_id(blob)
         nonce = blob[1 + KEY_ID_SIZE : 1 + KEY_ID_SIZE + NONCE_SIZE]
         aead = self._keys.get(kid)
         if aead is None:
             raise DecryptionError("ciphertext made with an unknown key")
         try:
             plain = aead.decrypt(
-                nonce, blob[1 + KEY_ID_SIZE + NONCE_SIZE :], self._aad(owner, field)
+                nonce, blob[1 + KEY_ID_SIZE + NONCE_SIZE :], self._aad(version, owner, field)
             )
         except Exception as error:  # InvalidTag: wrong owner, field or key
             raise DecryptionError("ciphertext does not belong here") from error
+        if version == VERSION:
+            plain = unpad(plain)
         return plain.decode("utf-8")
 
     def needs_rotation(self, blob: bytes) -> bool:
-        """Whether a value was encrypted with an older key."""
-        return blob[1 : 1 + KEY_ID_SIZE] != self._current_id
+        """Whether a value was encrypted with an older key, or before values were padded."""
+        return stored_key_id(blob) != self._current_id or blob[0] != VERSION

@@ -27,6 +27,8 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 BUSY_TIMEOUT_MS = 10_000
 CHECKPOINT_ATTEMPTS = 3
 CHECKPOINT_PAUSE = 0.5
+SCRUB_PAUSE = 2.0  # seconds between background checkpoint attempts after a deletion
+SCRUB_FOR = 600.0  # how long they go on
 
 
 class DatabaseURLError(Exception):
@@ -92,6 +94,7 @@ class Database:
             self.read_engine = self.write_engine
         self.writer = async_sessionmaker(self.write_engine, expire_on_commit=False)
         self.reader = async_sessionmaker(self.read_engine, expire_on_commit=False)
+        self._scrubbing: asyncio.Task[None] | None = None
 
     def write(self) -> AsyncSession:
         """A session whose transaction holds the write lock from its start."""
@@ -124,31 +127,73 @@ class Database:
         return versions == [head_revision()]
 
     async def dispose(self) -> None:
-        """Close every connection."""
+        """Close every connection (a background scrub still trying is given up: the next
+        start's first checkpoint, or SQLite's own on close, folds the WAL)."""
+        if self._scrubbing is not None and not self._scrubbing.done():
+            self._scrubbing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._scrubbing
         await self.write_engine.dispose()
         if self.read_engine is not self.write_engine:
             await self.read_engine.dispose()
 
-    async def checkpoint(self) -> bool:
-        """Fold the SQLite WAL into the main file and truncate it; False if readers kept it."""
+    async def checkpoint(self, *, patient: bool = False) -> bool:
+        """Fold the SQLite WAL into the main file and truncate it; False if a reader's snapshot
+        still needs it. By default it does not wait: a TRUNCATE checkpoint that waits for readers
+        holds back every writer meanwhile, and there is one write connection (patient: it waits,
+        up to the busy timeout a few times, for an offline command like rotate-key)."""
         if not self.is_sqlite:
             return True
-        for attempt in range(CHECKPOINT_ATTEMPTS):
+        for attempt in range(CHECKPOINT_ATTEMPTS if patient else 1):
             if attempt:
                 await asyncio.sleep(CHECKPOINT_PAUSE)
-            # Outside any transaction, on the driver's own connection. TRUNCATE waits (busy
-            # timeout) for readers of older snapshots; the first column says if it gave up.
+            # Outside any transaction, on the driver's own connection; the first column of
+            # the answer says whether it gave up.
             async with self.write_engine.connect() as conn:
                 raw = await conn.get_raw_connection()
                 driver = raw.driver_connection
                 assert driver is not None
-                cursor = await driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-                row = await cursor.fetchone()
-                await cursor.close()
+                if not patient:
+                    await driver.execute("PRAGMA busy_timeout=0")
+                try:
+                    cursor = await driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                    row = await cursor.fetchone()
+                    await cursor.close()
+                finally:
+                    if not patient:
+                        await driver.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             if row is None or row[0] == 0:
                 return True
-        logger.warning("The write-ahead log could not be truncated; readers held it")
+        if patient:
+            logger.warning("The write-ahead log could not be truncated; readers held it")
         return False
+
+    async def scrub(self) -> bool:
+        """After a deletion: the deleted rows' old pages out of the SQLite WAL. Now if no reader
+        holds an older snapshot (True), else retried in the background every few seconds until
+        it works (for up to SCRUB_FOR), so nobody's reply waits for it."""
+        if await self.checkpoint():
+            return True
+        if self._scrubbing is None or self._scrubbing.done():
+            self._scrubbing = asyncio.get_running_loop().create_task(
+                self._scrub_later(), name="wal-scrub"
+            )
+        return False
+
+    async def scrubbed(self) -> None:
+        """Wait for a background scrub, if one is running (for shutdown and tests)."""
+        if self._scrubbing is not None:
+            await asyncio.shield(self._scrubbing)
+
+    async def _scrub_later(self) -> None:
+        for _ in range(int(SCRUB_FOR / SCRUB_PAUSE)):
+            await asyncio.sleep(SCRUB_PAUSE)
+            if await self.checkpoint():
+                logger.info("The write-ahead log was truncated after a deletion")
+                return
+        logger.warning(
+            "The write-ahead log could not be truncated after a deletion; readers held it"
+        )
 
 
 _REVISION = re.compile(r'^(down_)?revision(?:: [^=]+)? = "?([^"\n]*?)"?$', re.MULTILINE)

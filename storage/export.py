@@ -89,6 +89,7 @@ class _Reader:
             "reminder_delay_minutes": row.reminder_delay_min,
             "reminders_paused": row.reminders_paused,
             "protect_messages": row.protect_messages,
+            "language": row.language,
             "blocked": row.blocked,
         }
 

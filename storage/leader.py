@@ -4,6 +4,12 @@ With SQLite a second instance on the same file is refused (two processes sending
 would be wrong, and SQLite has one writer anyway). With PostgreSQL a second instance is a standby:
 it waits for the session-level advisory lock, which PostgreSQL releases the moment the active
 instance's connection goes away (a crash or SIGKILL included), and then takes over.
+
+A host that is lost outright (powered off, cut from the network) closes nothing: PostgreSQL would
+hold its session, and the lock, until TCP gave up on it, by default after hours. So the lock's
+connection asks the server for TCP keepalives (and a user timeout for unanswered data): the server
+drops a silent peer's session, and its lock, within LOST_PEER seconds; the active instance's own
+check (LIVENESS_POLL) notices a dead connection from its side within seconds too.
 """
 
 from __future__ import annotations
@@ -29,6 +35,16 @@ logger = logging.getLogger(__name__)
 ADVISORY_KEY = 0x7472_7573_7473_6166  # "trustsaf"
 STANDBY_POLL = 2.0
 LIVENESS_POLL = 5.0
+# Server-side settings of the lock's connection (set on it once connected, so that they pass a
+# session pooler too): probes after 10 s of silence, every 5 s, the peer is given up after 3
+# unanswered (25 s); or once data it was sent has gone unacknowledged for 25 s.
+LOCK_CONNECTION_SETTINGS = {
+    "tcp_keepalives_idle": "10",
+    "tcp_keepalives_interval": "5",
+    "tcp_keepalives_count": "3",
+    "tcp_user_timeout": "25000",
+}
+LOST_PEER = 25
 
 
 class AlreadyRunning(Exception):
@@ -112,6 +128,21 @@ def _lock_sqlite(database: Database) -> InstanceLock:
     return InstanceLock(file=handle)
 
 
+async def _keep_alive(connection: AsyncConnection) -> None:
+    """Ask the server to notice within LOST_PEER seconds if this connection's host is lost."""
+    calls = ", ".join(f"set_config('{name}', :{name}, false)" for name in LOCK_CONNECTION_SETTINGS)
+    try:
+        await connection.execute(text(f"SELECT {calls}"), LOCK_CONNECTION_SETTINGS)
+        await connection.commit()
+    except Exception as error:  # an old server or a pooler that refuses them: the lock still works
+        await connection.rollback()
+        logger.warning(
+            "The lock's connection keeps the server's TCP settings (%s): a lost host may hold "
+            "the lock until TCP gives up on it",
+            type(error).__name__,
+        )
+
+
 async def _try_advisory(connection: AsyncConnection) -> bool:
     result = await connection.execute(
         text("SELECT pg_try_advisory_lock(:key)"), {"key": ADVISORY_KEY}
@@ -141,6 +172,7 @@ async def acquire(
         connection: AsyncConnection | None = None
         try:
             connection = await engine.connect()
+            await _keep_alive(connection)
             if await _try_advisory(connection):
                 return InstanceLock(engine=engine, connection=connection)
         except Exception as error:

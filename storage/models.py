@@ -97,6 +97,9 @@ class Person(Base):
     """Someone who talks to the bot; created when they give consent."""
 
     __tablename__ = "person"
+    # On SQLite an id is never given again once its person is deleted (PostgreSQL's sequences
+    # never go back anyway).
+    __table_args__ = {"sqlite_autoincrement": True}  # noqa: RUF012 (SQLAlchemy reads it)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     telegram_id: Mapped[int] = mapped_column(BigInteger, unique=True)
@@ -110,6 +113,9 @@ class Person(Base):
     # Summaries and /review go out with protect_content (no forwarding or saving) unless the
     # person turns this off in /settings; their export documents are always forwardable.
     protect_messages: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
+    # The language the bot speaks with them ("de", "pt_BR"): Telegram's when they agreed, or
+    # what they chose in /settings; None: whatever their Telegram is set to.
+    language: Mapped[str | None] = mapped_column(String(16), default=None)
 
 
 class Answer(Base):
@@ -240,3 +246,17 @@ class Progress(Base):
     # A short value some marks carry: the item id of the page a person left off at.
     value: Mapped[str | None] = mapped_column(String(32), default=None)
     set_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class InboxUpdate(Base):
+    """A Telegram update taken from Telegram and not handled yet: kept until it has been, so
+    one confirmed to Telegram is never lost. The update's JSON is encrypted (it holds what the
+    person wrote), bound to its chat and update id."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (Index("ix_inbox_chat_update", "chat_id", "update_id"),)
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    update_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -58,6 +58,7 @@ class PersonInfo:
     reminders_paused: bool
     blocked: bool
     protect_messages: bool = True
+    language: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +147,7 @@ class DueSchedule:
     telegram_id: int
     timezone: str
     delay_min: int
+    language: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,6 +248,7 @@ def _person_info(row: Person) -> PersonInfo:
         reminders_paused=row.reminders_paused,
         blocked=row.blocked,
         protect_messages=row.protect_messages,
+        language=row.language,
     )
 
 
@@ -466,6 +469,11 @@ class Unit:
         (await self._person_row()).reminder_delay_min = minutes
         self.person = replace(self.person, reminder_delay_min=minutes)
 
+    async def set_language(self, language: str | None) -> None:
+        """The language the bot speaks with the person (None: their Telegram's)."""
+        (await self._person_row()).language = language
+        self.person = replace(self.person, language=language)
+
     async def set_protect_messages(self, protect: bool) -> None:
         """Whether summaries and /review are sent protected (no forwarding or saving)."""
         (await self._person_row()).protect_messages = protect
@@ -583,15 +591,20 @@ class Store:
             return None if row is None else _person_info(row)
 
     async def consent(
-        self, telegram_id: int, version: str, *, update_id: int | None = None
+        self,
+        telegram_id: int,
+        version: str,
+        *,
+        update_id: int | None = None,
+        language: str | None = None,
     ) -> PersonInfo:
-        """Record consent (creating the person); returns them."""
+        """Record consent (creating the person, who is spoken to in `language`); returns them."""
         async with self.db.write() as session, session.begin():
             if update_id is not None:
                 await self._claim_update(session, update_id, telegram_id)
             row = await session.scalar(_person_for_update(telegram_id))
             if row is None:
-                row = Person(telegram_id=telegram_id, consent_version=version)
+                row = Person(telegram_id=telegram_id, consent_version=version, language=language)
                 session.add(row)
                 await session.flush()
                 session.add(AuditEvent(person_id=row.id, kind=AuditKind.CONSENTED))
@@ -682,6 +695,7 @@ class Store:
             Person.reminders_paused,
             Person.blocked,
             Person.protect_messages,
+            Person.language,
             Place.section,
             Place.state,
             Place.data,
@@ -701,6 +715,7 @@ class Store:
                 reminders_paused=row.reminders_paused,
                 blocked=row.blocked,
                 protect_messages=row.protect_messages,
+                language=row.language,
             )
         )
         place = (
@@ -883,7 +898,13 @@ class Store:
         agreed = () if consent_version is None else (Person.consent_version == consent_version,)
         async with self.db.read() as session:
             rows = await session.execute(
-                select(Schedule, Person.telegram_id, Person.timezone, Person.reminder_delay_min)
+                select(
+                    Schedule,
+                    Person.telegram_id,
+                    Person.timezone,
+                    Person.reminder_delay_min,
+                    Person.language,
+                )
                 .join(Person, Person.id == Schedule.person_id)
                 .where(
                     Schedule.next_due_at.is_not(None),
@@ -897,8 +918,8 @@ class Store:
                 .limit(limit)
             )
             return [
-                DueSchedule(_schedule_info(row), int(tid), str(tz), int(delay))
-                for row, tid, tz, delay in rows
+                DueSchedule(_schedule_info(row), int(tid), str(tz), int(delay), language)
+                for row, tid, tz, delay, language in rows
             ]
 
     async def claim_reminder(
@@ -1044,7 +1065,9 @@ class Store:
             await session.execute(
                 delete(ProcessedUpdate).where(ProcessedUpdate.telegram_id == telegram_id)
             )
+            # Their events go too: what is left is that a deletion happened, of nobody.
+            await session.execute(delete(AuditEvent).where(AuditEvent.person_id == person_id))
             await session.delete(row)
-            session.add(AuditEvent(person_id=person_id, kind=AuditKind.DELETED))
-        await self.db.checkpoint()
+            session.add(AuditEvent(person_id=None, kind=AuditKind.DELETED))
+        await self.db.scrub()
         return True

@@ -15,11 +15,17 @@ from sqlalchemy import select
 
 from storage.crypto import Cipher, answer_binding, session_binding
 from storage.database import Database
-from storage.models import Answer, SessionEntry
+from storage.inbox import inbox_binding
+from storage.models import Answer, InboxUpdate, SessionEntry
 
 BATCH = 500
 
-Row = Answer | SessionEntry
+Row = Answer | SessionEntry | InboxUpdate
+
+
+def _person_owner(row: Row) -> str:
+    assert not isinstance(row, InboxUpdate)
+    return str(row.person_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +35,7 @@ class Sealed:
     model: type[Row]
     column: str
     field: Callable[[Row], str]
+    owner: Callable[[Row], str] = _person_owner  # whom its values are bound to
 
 
 def _answer_field(row: Row) -> str:
@@ -44,11 +51,22 @@ def _session_field(name: str) -> Callable[[Row], str]:
     return field
 
 
+def _inbox_field(row: Row) -> str:
+    assert isinstance(row, InboxUpdate)
+    return inbox_binding(row.update_id)
+
+
+def _inbox_owner(row: Row) -> str:
+    assert isinstance(row, InboxUpdate)
+    return str(row.chat_id)
+
+
 # Every *_enc column of storage.models (a test checks that none is missing).
 SEALED = (
     Sealed(Answer, "value_enc", _answer_field),
     Sealed(SessionEntry, "topic_enc", _session_field("topic")),
     Sealed(SessionEntry, "role_enc", _session_field("role")),
+    Sealed(InboxUpdate, "update_enc", _inbox_field, _inbox_owner),
 )
 
 
@@ -71,9 +89,10 @@ async def reencrypt(
     done = 0
     for model in _models():
         last = 0
+        key = model.__mapper__.primary_key[0]
         while limit is None or done < limit:
             async with db.write() as session, session.begin():
-                query = select(model).where(model.id > last).order_by(model.id).limit(batch)
+                query = select(model).where(key > last).order_by(key).limit(batch)
                 rows: list[Row] = list(await session.scalars(query))
                 for row in rows:
                     for sealed in _columns(model):
@@ -82,13 +101,13 @@ async def reencrypt(
                         blob: bytes | None = getattr(row, sealed.column)
                         if blob is None or not cipher.needs_rotation(blob):
                             continue
-                        owner, field = str(row.person_id), sealed.field(row)
+                        owner, field = sealed.owner(row), sealed.field(row)
                         text = cipher.decrypt(blob, owner=owner, field=field)
                         setattr(row, sealed.column, cipher.encrypt(text, owner=owner, field=field))
                         done += 1
             if len(rows) < batch:
                 break
-            last = rows[-1].id
+            last = getattr(rows[-1], key.name)
     return done
 
 

@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Message, Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler
+from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, filters
 
 from bot.context import BotContext
 from conversations.kit.callbacks import MENU, Callbacks
@@ -214,7 +214,9 @@ class Toggles:
         return section_handler(
             self.section.id,
             entry_points=[
-                CommandHandler(self.section.command, stops(self.enter)),
+                CommandHandler(
+                    self.section.command, stops(self.enter), filters=filters.UpdateType.MESSAGE
+                ),
                 CallbackQueryHandler(stops(self.enter), pattern=MENU.pattern(self.section.id)),
             ],
             states={

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import datetime as dt
 import functools
 import io
@@ -11,6 +12,8 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from conversations.worksheet.formats import month_year, short_date
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -62,12 +65,11 @@ _EXECUTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chart")
 
 
 def _short_date(day: dt.date) -> str:
-    # Built by hand: "%-d" is not portable and "%d" would give "03 Nov".
-    return f"{day.day} {day:%b}"
+    return short_date(day)
 
 
 def _month_year(day: dt.date) -> str:
-    return f"{day:%b} {day.year}"
+    return month_year(day)
 
 
 def tick_label(day: dt.date, *, with_year: bool) -> str:
@@ -182,4 +184,5 @@ async def render_chart_async(points: Sequence[Point], *, labels: Mapping[str, st
     """Render the chart on the chart thread so the event loop keeps serving updates."""
     loop = asyncio.get_running_loop()
     job = functools.partial(render_chart, list(points), labels=dict(labels))
-    return await loop.run_in_executor(_EXECUTOR, job)
+    # In the update's context, so the labels are in the person's language.
+    return await loop.run_in_executor(_EXECUTOR, contextvars.copy_context().run, job)

@@ -164,13 +164,22 @@ def chart_points(sessions: Iterable[Data]) -> list[Point]:
 
 # CSV -----------------------------------------------------------------------------------------
 
-# A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV injection").
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV injection"),
+# also after white space it trims, and in their full-width forms ("＝", which a spreadsheet may
+# read as "="): a character is compared in its NFKC form.
+FORMULA_SIGNS = frozenset("=+-@")
+# Invisible characters some spreadsheets skip at the start of a cell, like white space.
+INVISIBLE = frozenset("\u200b\u200c\u200d\u2060\ufeff")
 
 
 def neutralise(value: str) -> str:
-    """A cell a spreadsheet shows as text: a leading apostrophe before a formula's first sign."""
-    return "'" + value if value.lstrip(" ").startswith(FORMULA_STARTS) else value
+    """A cell a spreadsheet shows as text: a leading apostrophe when the first character that
+    is not white space (of any kind) is a formula's first sign, or when it starts with a tab or
+    a carriage return."""
+    if value.startswith(("\t", "\r")):
+        return "'" + value
+    first = next((char for char in value if not (char.isspace() or char in INVISIBLE)), "")
+    return "'" + value if unicodedata.normalize("NFKC", first) in FORMULA_SIGNS else value
 
 
 def build_csv(sessions: Iterable[Data], sheet: Worksheet | None = None) -> bytes:
@@ -243,6 +252,10 @@ KEEP_LINES = 2  # lines of a paragraph that stay on the page of what comes befor
 LAST_PAGE_MIN = 40.0  # mm: a last page with less is laid out again (see `build_pdf`)
 TABLE_LINE = 4.6
 TABLE_PADDING = 1.5
+TABLE_PT = 9
+# A chart cell is at most this many lines high (a fifth of a page): fpdf2 cannot split a table
+# row across pages, so a longer text shows its start there and follows in full under the table.
+CELL_LINES = 12
 INK = (22, 45, 110)  # answers, in the blue of a pen
 ACCENT = (0, 95, 95)
 GREY = (110, 110, 110)
@@ -614,31 +627,50 @@ class Statement(Block):
         pdf.ln(1.5)
 
 
+def _joins(char: str) -> bool:
+    """Whether a character belongs to the one before it (a cut never goes between them)."""
+    return unicodedata.category(char) in ("Mn", "Me", "Mc") or _drops(char)
+
+
+def cell_start(pdf: WorksheetPdf, width: float, text: str) -> str | None:
+    """The start of a chart cell's text that fits in CELL_LINES lines together with the
+    "continued below" marker, cut after a word where one ends near the cut; None when the
+    whole text fits. The table's font must be set."""
+    most = CELL_LINES * TABLE_LINE + 0.01
+    if pdf.measure(width, TABLE_LINE, text) <= most:
+        return None
+    marker = own("export.pdf.continued") or "…"
+
+    def start(count: int) -> str:
+        return f"{text[:count].rstrip()} {marker}".lstrip()
+
+    low, high = 0, len(text)
+    while low < high:  # the longest start that fits with the marker
+        middle = (low + high + 1) // 2
+        if pdf.measure(width, TABLE_LINE, start(middle)) <= most:
+            low = middle
+        else:
+            high = middle - 1
+    space = max(text.rfind(" ", 0, low + 1), text.rfind("\n", 0, low + 1))
+    cut = space if space > low * 2 // 3 else low
+    while 0 < cut < len(text) and _joins(text[cut]):
+        cut -= 1
+    return start(cut)
+
+
 @dataclass(frozen=True)
 class Table(Block):
-    """The session chart: one row per completed session, or empty rows to write on."""
+    """The session chart: one row per completed session, or empty rows to write on. `texts`
+    holds each row's cells as drawn (a long cell's start only: see `chart_table`)."""
 
     items: tuple[Item, ...]
-    rows: tuple[Data, ...]
+    texts: tuple[tuple[str, ...], ...]
 
     def widths(self, pdf: WorksheetPdf) -> list[float]:
-        relative = [COLUMN_WIDTH.get(item.kind, COLUMN_WIDTH[ItemKind.TEXT]) for item in self.items]
-        return [pdf.epw * w / sum(relative) for w in relative]
-
-    def cells(self, pdf: WorksheetPdf, row: Data) -> list[str]:
-        out = []
-        for item in self.items:
-            value = stored(row, item)
-            if item.kind is ItemKind.DATE:
-                out.append(date_text(value))
-            elif item.kind is ItemKind.RATING:
-                out.append(_number(value))
-            else:
-                out.append(pdf.printable(value or ""))
-        return out
+        return table_widths(pdf, self.items)
 
     def row_height(self, pdf: WorksheetPdf, texts: Sequence[str], bold: bool = False) -> float:
-        pdf.style(size=9, bold=bold)
+        pdf.style(size=TABLE_PT, bold=bold)
         tallest = max(
             pdf.measure(width - 2 * TABLE_PADDING, TABLE_LINE, text or " ")
             for width, text in zip(self.widths(pdf), texts, strict=True)
@@ -647,11 +679,11 @@ class Table(Block):
 
     def need(self, pdf: WorksheetPdf) -> float:
         heading = self.row_height(pdf, [column(item) for item in self.items], bold=True)
-        first = [self.row_height(pdf, self.cells(pdf, row)) for row in self.rows[:2]]
+        first = [self.row_height(pdf, texts) for texts in self.texts[:2]]
         return heading + (sum(first) if first else 2 * (TABLE_LINE + 2 * TABLE_PADDING))
 
     def draw(self, pdf: WorksheetPdf) -> None:
-        pdf.style(size=9)
+        pdf.style(size=TABLE_PT)
         centred = [item.kind is ItemKind.RATING for item in self.items]
         with pdf.table(
             col_widths=tuple(self.widths(pdf)),
@@ -664,16 +696,56 @@ class Table(Block):
             heading = table.row()
             for item, middle in zip(self.items, centred, strict=True):
                 heading.cell(column(item), align="CENTER" if middle else "LEFT")
-            for row in self.rows:
+            for texts in self.texts:
                 line = table.row()
-                for text, middle in zip(self.cells(pdf, row), centred, strict=True):
+                for text, middle in zip(texts, centred, strict=True):
                     line.cell(text, align="CENTER" if middle else "LEFT")
-            if not self.rows:
+            if not self.texts:
                 for _ in range(BLANK_ROWS):
                     line = table.row()
                     for _item in self.items:
                         line.cell(" ")
         pdf.set_text_color(*BLACK)
+
+
+def table_widths(pdf: WorksheetPdf, items: Sequence[Item]) -> list[float]:
+    """The chart table's column widths, across the page, by the kind of item in each."""
+    relative = [COLUMN_WIDTH.get(item.kind, COLUMN_WIDTH[ItemKind.TEXT]) for item in items]
+    return [pdf.epw * w / sum(relative) for w in relative]
+
+
+def chart_table(pdf: WorksheetPdf, items: Sequence[Item], rows: Sequence[Data]) -> list[Block]:
+    """The chart's table and, under it, each cell too long for the table in full (the table
+    shows its start, marked as continued below), headed by its session's date and column."""
+    widths = table_widths(pdf, items)
+    pdf.style(size=TABLE_PT)
+    texts: list[tuple[str, ...]] = []
+    below: list[Block] = []
+    for row in rows:
+        cells = []
+        for item, width in zip(items, widths, strict=True):
+            value = stored(row, item)
+            if item.kind is ItemKind.DATE:
+                cells.append(date_text(value))
+                continue
+            if item.kind is ItemKind.RATING:
+                cells.append(_number(value))
+                continue
+            text = pdf.printable(value or "")
+            start = cell_start(pdf, width - 2 * TABLE_PADDING, text)
+            cells.append(text if start is None else start)
+            if start is not None:
+                day = date_text(row["session_date"])
+                label = plain(t("export.pdf.continued_label", date=day, column=column(item)))
+                below.append(Text(label, size=SMALL_PT, bold=True, before=2, glue=True))
+                below.append(Text(str(value), color=INK, indent=INDENT, after=1.5, typed=True))
+        texts.append(tuple(cells))
+    blocks: list[Block] = [Table(tuple(items), tuple(texts))]
+    if below:
+        title = plain(t("export.pdf.continued_title"))
+        blocks += [Text(title, size=SMALL_PT, bold=True, color=ACCENT, before=5, glue=True)]
+        blocks += below
+    return blocks
 
 
 @dataclass(frozen=True)
@@ -815,8 +887,11 @@ def _prompts(section: Section, answers: Answers) -> list[Block]:
     return blocks
 
 
-def _chart(section: Section, chart: list[Data], chart_png: bytes | None) -> list[Block]:
-    """The session chart as a table, and the trend of trust and safety when given."""
+def _chart(
+    pdf: WorksheetPdf, section: Section, chart: list[Data], chart_png: bytes | None
+) -> list[Block]:
+    """The session chart as a table (long cells in full under it), and the trend of trust and
+    safety when given."""
     blocks = [*_head(section)]
     intro = section_words(section, "intro")
     if intro:
@@ -824,7 +899,7 @@ def _chart(section: Section, chart: list[Data], chart_png: bytes | None) -> list
     if not chart:
         note = plain(t("export.pdf.no_sessions"))
         blocks.append(Text(note, size=SMALL_PT, color=GREY, after=2, glue=True))
-    blocks.append(Table(tuple(section.items), tuple(chart)))
+    blocks += chart_table(pdf, section.items, chart)
     if chart_png is not None:
         blocks += [Heading(plain(t("export.pdf.trend"))), Image(chart_png)]
     return blocks
@@ -850,9 +925,15 @@ def _title(chart: list[Data], today: dt.date, missing: bool) -> list[Block]:
 
 
 def worksheet_blocks(
-    sheet: Worksheet, data: Data, chart_png: bytes | None, today: dt.date, missing: bool
+    pdf: WorksheetPdf,
+    sheet: Worksheet,
+    data: Data,
+    chart_png: bytes | None,
+    today: dt.date,
+    missing: bool,
 ) -> list[Block]:
-    """The whole PDF: the title, then each section of the worksheet in order, by its kind."""
+    """The whole PDF: the title, then each section of the worksheet in order, by its kind
+    (`pdf` measures what must be measured to decide, such as a chart cell's height)."""
     answers: Answers = {a["key"]: a["text"] for a in data["answers"]}
     # Progress marks ("checklist.done") may be kept apart from the answers.
     seen = set(answers) | set(data.get("progress", []))
@@ -866,7 +947,7 @@ def worksheet_blocks(
         elif section.kind is SectionKind.PROMPTS:
             blocks += _prompts(section, answers)
         elif section.kind is SectionKind.CHART:
-            blocks += _chart(section, chart, chart_png)
+            blocks += _chart(pdf, section, chart, chart_png)
     return blocks
 
 
@@ -889,7 +970,8 @@ def lay_out(
     """Draws the blocks, with a page break before those in `breaks` too; returns the page and
     height each one began at."""
     placed = []
-    pdf.add_page()
+    if pdf.page == 0:  # else its first page was added to measure on (see `build_pdf`)
+        pdf.add_page()
     for index, block in enumerate(blocks):
         if not pdf.at_top() and (index in breaks or pdf.will_page_break(kept(pdf, blocks, index))):
             pdf.add_page()
@@ -956,7 +1038,8 @@ def build_pdf(
     typed = [a["text"] for a in data["answers"]]
     typed += [r["topic"] for r in chart] + [r["therapist_role"] for r in chart]
     missing = pdf.lacks_glyphs(typed)
-    blocks = worksheet_blocks(sheet or worksheet(), data, chart_png, today, missing)
+    pdf.add_page()  # fpdf2 measures text only on a page
+    blocks = worksheet_blocks(pdf, sheet or worksheet(), data, chart_png, today, missing)
     placed = lay_out(pdf, blocks)
     if pdf.page > 1 and last_page_fill(pdf) < LAST_PAGE_MIN:
         pdf = _fuller(pdf, blocks, placed, new) or pdf

@@ -10,6 +10,7 @@ from typing import Any, TypeAlias
 
 from telegram import (
     CallbackQuery,
+    Chat,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
@@ -27,6 +28,7 @@ from telegram.ext import (
 from bot.context import BotContext
 from bot.places import PlaceHandler
 from conversations.kit.callbacks import MENU, Callbacks
+from conversations.kit.limits import split
 from conversations.worksheet.content import Html, t
 from storage.repository import DuplicateUpdate, PersonInfo, PersonMissing, Unit
 
@@ -109,10 +111,18 @@ def protected(step: Step) -> Step:
 async def send(
     update: Update, text: str, markup: InlineKeyboardMarkup | None = None
 ) -> Message | None:
-    """Send a new message to the person who sent the update (protected in a protected step)."""
+    """Send a new message to the person who sent the update (protected in a protected step);
+    a text longer than one message goes in parts (kit/limits.py), the buttons under the last."""
     chat = update.effective_chat
     if chat is None:
         return None
+    *first, last = split(text) or [Html(text)]
+    for part in first:
+        await _send_one(chat, part, None)
+    return await _send_one(chat, last, markup)
+
+
+async def _send_one(chat: Chat, text: str, markup: InlineKeyboardMarkup | None) -> Message:
     if _protect.get():
         return await chat.send_message(text, reply_markup=markup, protect_content=True)
     return await chat.send_message(text, reply_markup=markup)

@@ -22,6 +22,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 
 from bot.context import BotContext
 from conversations.kit.callbacks import MENU, Callbacks
+from conversations.kit.limits import MESSAGE, length, split
 from conversations.kit.prompting import leaving
 from conversations.kit.steps import (
     END,
@@ -60,7 +61,6 @@ CB = Callbacks(SECTION)
 EDIT = "review.edit"  # waiting for a new value; data: {"target": ...}
 CONFIRM = "review.confirm"  # waiting for Yes / No; data: {"target": ...}
 
-LIMIT = 4096  # Telegram's longest message, in UTF-16 code units after parsing
 PREVIEW = 300  # characters of an answer shown in a list
 TOPIC_PREVIEW = 30  # characters of a topic shown in the chart's list
 PAGE = 20  # chart rows per page
@@ -151,55 +151,33 @@ def titles(section: Section, stored: str | None) -> list[str]:
     return [words.title(item) for item in section.selected(stored)]
 
 
-# Messages no longer than Telegram takes ------------------------------------------------------
-
-
-def utf16(text: str) -> int:
-    """Length as Telegram counts it."""
-    return len(text.encode("utf-16-le")) // 2
+# Messages no longer than Telegram takes (kit/limits.py counts and cuts) ------------------------
 
 
 def split_text(text: str, limit: int) -> list[str]:
-    """What a person wrote, in pieces that stay within `limit` once escaped; cut at line ends or
-    spaces where that keeps a piece at least half full."""
-    pieces: list[str] = []
-    rest = text.strip()
-    while rest:
-        total, cut = 0, 0
-        for char in rest:
-            total += utf16(escape(char))
-            if total > limit:
-                break
-            cut += 1
-        if cut >= len(rest):
-            pieces.append(rest)
-            break
-        cut = max(cut, 1)
-        at = rest.rfind("\n", 0, cut)
-        if at < cut // 2:
-            at = rest.rfind(" ", 0, cut)
-        if at >= max(cut // 2, 1):
-            cut = at + 1
-        pieces.append(rest[:cut].rstrip())
-        rest = rest[cut:].lstrip()
-    return pieces
+    """What a person wrote, in pieces that stay within `limit` once escaped; cut at paragraph
+    or line ends or spaces where it can."""
+    return [html.unescape(piece) for piece in split(escape(text.strip()), limit)]
 
 
-def pack(parts: Sequence[Part], sep: str = "\n\n", limit: int = LIMIT) -> list[Part]:
-    """Blocks of HTML (each within the limit) joined into as few messages as fit, each message
-    with the buttons of its blocks."""
+def pack(parts: Sequence[Part], sep: str = "\n\n", limit: int = MESSAGE) -> list[Part]:
+    """Blocks of HTML joined into as few messages as fit (a block longer than a message in
+    parts), each message with the buttons of its blocks."""
     messages: list[Part] = []
     for text, rows in parts:
-        if messages and utf16(messages[-1][0]) + utf16(sep) + utf16(text) <= limit:
-            messages[-1] = (messages[-1][0] + sep + text, messages[-1][1] + rows)
-        else:
-            messages.append((text, list(rows)))
+        pieces = split(text, limit) or [Html(text)]
+        for index, piece in enumerate(pieces):
+            own = list(rows) if index == len(pieces) - 1 else []
+            if messages and length(messages[-1][0]) + length(sep) + length(piece) <= limit:
+                messages[-1] = (messages[-1][0] + sep + piece, messages[-1][1] + own)
+            else:
+                messages.append((piece, own))
     return messages
 
 
 def long_blocks(heading: str, text: str, empty: str) -> list[str]:
     """A heading and a long text as blocks: the heading with the first piece, then the rest."""
-    pieces = split_text(text, LIMIT - utf16(heading) - 1)
+    pieces = split_text(text, MESSAGE - length(heading) - 1)
     if not pieces:
         return [f"{heading}\n{empty}"]
     return [f"{heading}\n{escape(pieces[0])}", *(escape(p) for p in pieces[1:])]

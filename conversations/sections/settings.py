@@ -1,5 +1,6 @@
 """Settings (/settings): time zone, when reminders come after a session, pausing them, the weekly
-summary, and whether summaries and /review can be forwarded ("Protect my messages").
+summary, the language (also /language), and whether summaries and /review can be forwarded
+("Protect my messages").
 
 Every change recomputes the person's next reminders in the same transaction and drops their
 queued reminder jobs afterwards (see schedule.apply), whose time-zone step (with its question
@@ -47,7 +48,14 @@ from conversations.sections.schedule import (
     time_words,
     zone_step,
 )
-from conversations.worksheet.content import Html, items, t
+from conversations.worksheet.content import (
+    Html,
+    items,
+    language,
+    languages,
+    set_language,
+    t,
+)
 from conversations.worksheet.dates import clock, local_now, parse_time, twelve_hour, zone_label
 from conversations.worksheet.parsing import parse_rating
 from storage.models import ScheduleKind
@@ -61,6 +69,16 @@ ZONE_CHOICE = "settings.zone_choice"
 DELAY = "settings.delay"
 SUMMARY_DAY = "settings.summary_day"
 SUMMARY_TIME = "settings.summary_time"
+LANGUAGE = "settings.language"
+# Each language by its own name, so a person finds theirs whatever the bot speaks now.
+LANGUAGE_NAMES = {
+    "en": "English",
+    "de": "Deutsch",
+    "es": "Español",
+    "pt_BR": "Português (Brasil)",
+    "ru": "Русский",
+    "uk": "Українська",
+}
 SUMMARY_TIMES = (dt.time(8, 0), dt.time(12, 0), dt.time(18, 0), dt.time(20, 0))
 SUMMARY_DEFAULT = (6, dt.time(18, 0))  # Sundays at 18:00
 WEEKLY = ScheduleKind.SUMMARY
@@ -95,7 +113,9 @@ async def show_overview(update: Update, context: BotContext, note: Html | None =
     protect = t(
         "settings.protect_on_line" if person.protect_messages else "settings.protect_off_line"
     )
-    parts.append(Html("\n".join([t("settings.title"), "", zone, delay, state, protect])))
+    speaks = t("settings.language_line", language=language_name(language()))
+    lines = [t("settings.title"), "", zone, delay, state, speaks, protect]
+    parts.append(Html("\n".join(lines)))
     upcoming = next_reminder_line(person, await context.store.schedules(user.id))
     if upcoming is not None and not person.reminders_paused:
         parts.append(upcoming)
@@ -122,6 +142,7 @@ async def show_overview(update: Update, context: BotContext, note: Html | None =
         [(t("settings.timing_button"), CB("timing"))],
         [pause],
         [(t("settings.summary_button"), CB("summary"))],
+        [(t("settings.language_button"), CB("language"))],
         [protect_button],
         [(t("common.done"), CB("done"))],
     ]
@@ -171,6 +192,45 @@ def protecting(protect: bool) -> Step:
         return state
 
     return step
+
+
+# The language -------------------------------------------------------------------------------
+
+
+def language_name(code: str) -> str:
+    return LANGUAGE_NAMES.get(code, code)
+
+
+async def ask_language(update: Update, context: BotContext) -> State:
+    """Offers every language the bot speaks, each by its own name."""
+    await acknowledge(update)
+    state = await save(update, context, SECTION, LANGUAGE)
+    if state == LANGUAGE:
+        choices = [(language_name(code), CB("lang", code)) for code in languages()]
+        rows = [choices[i : i + 2] for i in range(0, len(choices), 2)]
+        await send(update, t("settings.language_prompt"), keyboard(*rows, later_row(SECTION)))
+    return state
+
+
+async def choose_language(update: Update, context: BotContext) -> State:
+    """Stores the language and speaks it from this reply on."""
+    await acknowledge(update)
+    code = str(callback_query(update).data).rsplit(":", 1)[1]
+    if code not in languages():
+        return LANGUAGE
+
+    async def write(unit: Unit) -> None:
+        await unit.set_language(code)
+
+    state = await save(update, context, SECTION, OVERVIEW, write, data_={})
+    if state == OVERVIEW:
+        set_language(code)
+        await show_overview(update, context, t("settings.language_saved"))
+    return state
+
+
+# Not now at the language question: nothing changes.
+language_later = leaving(SECTION, "settings.language_later")
 
 
 # Done, or Not now: leaves the settings; whatever was saved stays.
@@ -372,6 +432,7 @@ def build_handler() -> Any:
         entry_points=[
             CommandHandler(SECTION, stops(enter), filters=filters.UpdateType.MESSAGE),
             CallbackQueryHandler(stops(enter), pattern=MENU.pattern(SECTION)),
+            CommandHandler("language", stops(ask_language), filters=filters.UpdateType.MESSAGE),
         ],
         states={
             OVERVIEW: [
@@ -380,10 +441,16 @@ def build_handler() -> Any:
                 button(pausing(True), "pause"),
                 button(pausing(False), "resume"),
                 button(ask_summary, "summary"),
+                button(ask_language, "language"),
                 button(protecting(True), "protect", "on"),
                 button(protecting(False), "protect", "off"),
                 button(done, "done"),
                 wait_for_buttons(OVERVIEW),
+            ],
+            LANGUAGE: [
+                button(choose_language, "lang", "[A-Za-z_]{2,8}"),
+                button(language_later, "later"),
+                wait_for_buttons(LANGUAGE),
             ],
             SUMMARY_DAY: [
                 button(summary_default, "sdefault"),

@@ -19,9 +19,18 @@ from telegram.ext import (
 )
 
 from bot.context import BotContext
+from bot.visit import current_visit
 from conversations.kit.callbacks import MENU, Callbacks
 from conversations.kit.steps import acknowledge, help_row, keyboard, person_of, send, text_of
-from conversations.worksheet.content import Html, items, lookup, t
+from conversations.worksheet.content import (
+    Html,
+    items,
+    language,
+    lookup,
+    set_language,
+    supported,
+    t,
+)
 from conversations.worksheet.current import worksheet
 from storage.repository import PersonMissing
 
@@ -31,9 +40,9 @@ SECTION = "start"
 CB = Callbacks(SECTION)
 # The bot's own features, after the worksheet's sections in the menu and the command list.
 FEATURES = ("review", "summary", "schedule", "settings", "export", "delete")
-# What a person may do before giving consent.
+# What a person may do before giving consent (help in a crisis is one tap away from the start).
 OPEN_COMMANDS = frozenset({"start", "help", "crisis", "privacy"})
-OPEN_BUTTONS = frozenset({CB("agree")})
+OPEN_BUTTONS = frozenset({CB("agree"), MENU("crisis")})
 
 
 # Features that only make sense with a session chart: its reminders and its weekly summary.
@@ -55,7 +64,17 @@ def commands() -> list[str]:
     """The command list, in the order /help and Telegram's command menu show it."""
     sections = [section.command for section in worksheet()]
     # Help in a crisis second, right after the way in: one tap from the command menu.
-    return ["start", "crisis", "menu", *sections, *features(), "privacy", "cancel", "help"]
+    return [
+        "start",
+        "crisis",
+        "menu",
+        *sections,
+        *features(),
+        "language",
+        "privacy",
+        "cancel",
+        "help",
+    ]
 
 
 def menu_keyboard() -> Any:
@@ -106,9 +125,18 @@ def _command_of(update: Update) -> str | None:
 
 
 async def private_only(update: Update, context: BotContext) -> None:
-    """Leaves any group or channel at once, storing nothing."""
+    """Leaves any group or channel at once, storing nothing; and in a private chat, takes only
+    what its own person sent (a person is known by their user id, and what the bot says goes to
+    the chat: the two must be one)."""
     chat = update.effective_chat
-    if chat is None or chat.type == Chat.PRIVATE:
+    if chat is None:
+        return
+    if chat.type == Chat.PRIVATE:
+        user = update.effective_user
+        if user is not None and user.id != chat.id:
+            logger.warning("Ignored an update in a private chat from someone else")
+            raise ApplicationHandlerStop
+        set_language(their_language(update))
         return
     if chat.type != Chat.CHANNEL:
         try:
@@ -118,8 +146,26 @@ async def private_only(update: Update, context: BotContext) -> None:
     raise ApplicationHandlerStop
 
 
+def their_language(update: Update) -> str:
+    """The language to answer in: the person's own choice (stored), else their Telegram's
+    (aiogram's i18n middleware reads it the same way), else English."""
+    visit = current_visit()
+    if visit is not None and visit.person is not None and visit.person.language:
+        return visit.person.language
+    user = update.effective_user
+    return supported(user.language_code if user is not None else None)
+
+
+def renewed_note() -> Html:
+    """The privacy note again, for a person who agreed to an older version of it."""
+    return Html(f"{t('start.renewed')}\n\n{privacy_note()}")
+
+
 async def consent_gate(update: Update, context: BotContext) -> None:
-    """Before consent, only /start, the consent button, /help and /crisis do anything."""
+    """Before consent, only /start, the consent button, /help and /crisis do anything.
+
+    A person who agreed to an older version of the notice is shown the current one first,
+    whatever they sent (what they stored stays; their reminders wait until they agree)."""
     user = update.effective_user
     if user is None or update.my_chat_member is not None:
         return
@@ -128,8 +174,13 @@ async def consent_gate(update: Update, context: BotContext) -> None:
     query = update.callback_query
     if query is not None and query.data in OPEN_BUTTONS:
         return
-    if await person_of(update, context) is not None:
+    person = await person_of(update, context)
+    if person is not None and person.consent_version == context.settings.consent_version:
         return
+    if person is not None:
+        await acknowledge(update, close=False)
+        await send(update, renewed_note(), keyboard([(t("start.agree_button"), CB("agree"))]))
+        raise ApplicationHandlerStop
     if query is not None:
         await acknowledge(update, t("errors.stale_button"), close=False)
     elif update.message is not None:
@@ -163,7 +214,10 @@ async def agree(update: Update, context: BotContext) -> None:
     assert user is not None
     await acknowledge(update)
     await context.store.consent(
-        user.id, context.settings.consent_version, update_id=update.update_id
+        user.id,
+        context.settings.consent_version,
+        update_id=update.update_id,
+        language=language(),  # their Telegram's, which the notice was read in
     )
     await send(update, t("start.agreed"), menu_keyboard())
 
@@ -185,11 +239,15 @@ async def show_privacy(update: Update, context: BotContext) -> None:
 
 
 async def show_crisis(update: Update, context: BotContext) -> None:
-    """What to do in a crisis: the deployer's own text if configured."""
+    """What to do in a crisis: the deployer's own text if configured (in the person's language
+    where the deployer wrote one: crisis.de.html beside crisis.html)."""
     await acknowledge(update, close=False)
     path = context.settings.crisis_text_file
-    text = path.read_text(encoding="utf-8") if path is not None else t("crisis.text")
-    await send(update, text)
+    if path is None:
+        await send(update, t("crisis.text"))
+        return
+    own = path.with_name(f"{path.stem}.{language()}{path.suffix}")
+    await send(update, (own if own.is_file() else path).read_text(encoding="utf-8"))
 
 
 async def cancel(update: Update, context: BotContext) -> None:

@@ -16,6 +16,8 @@ from telegram.ext.filters import UpdateType
 from bot.context import BotContext
 from conversations.files.chart import render_chart_async
 from conversations.kit.callbacks import MENU, Callbacks
+from conversations.kit.limits import CAPTION, fits, split
+from conversations.kit.renders import render_once
 from conversations.kit.steps import (
     END,
     State,
@@ -31,6 +33,7 @@ from conversations.worksheet import words
 from conversations.worksheet.content import Html, items, t
 from conversations.worksheet.current import worksheet
 from conversations.worksheet.dates import show_date
+from conversations.worksheet.formats import number
 from conversations.worksheet.model import ItemKind, Section, SectionKind, with_marks
 from conversations.worksheet.summaries import (
     MEASURES,
@@ -51,13 +54,11 @@ from storage.repository import AnswerValue
 
 SECTION = "summary"
 CB = Callbacks(SECTION)
-LIMIT = 4096
-CAPTION_LIMIT = 1024
 
 
 @dataclass(frozen=True, slots=True)
 class Composed:
-    """What a summary sends: messages (each under Telegram's limit) and a chart, if any."""
+    """What a summary sends: messages (each within Telegram's limit) and a chart, if any."""
 
     messages: list[Html]
     chart: bytes | None
@@ -65,41 +66,17 @@ class Composed:
     caption: str = ""  # the chart's
 
 
-def split_message(text: str, limit: int = LIMIT) -> list[Html]:
-    """Split at paragraph boundaries so no message exceeds the limit."""
-    parts: list[str] = []
-    current = ""
-    for paragraph in text.split("\n\n"):
-        while len(paragraph) > limit:  # one paragraph longer than a message: split at lines
-            cut = paragraph.rfind("\n", 0, limit)
-            cut = cut if cut > 0 else limit
-            if current:
-                parts.append(current)
-                current = ""
-            parts.append(paragraph[:cut])
-            paragraph = paragraph[cut:].lstrip("\n")
-        candidate = f"{current}\n\n{paragraph}" if current else paragraph
-        if len(candidate) > limit:
-            parts.append(current)
-            current = paragraph
-        else:
-            current = candidate
-    if current:
-        parts.append(current)
-    return [Html(p) for p in parts if p.strip()]
-
-
 def _value(value: int | float | None) -> str:
-    return t("summary.no_value") if value is None else f"{value:g}"
+    return t("summary.no_value") if value is None else number(value)
 
 
 def _change(value: float | None) -> Html:
     if value is None:
         return Html("")
     if value > 0:
-        return t("summary.change_up", value=f"{value:g}")
+        return t("summary.change_up", value=number(value))
     if value < 0:
-        return t("summary.change_down", value=f"{-value:g}")
+        return t("summary.change_down", value=number(-value))
     return t("summary.change_same")
 
 
@@ -213,10 +190,10 @@ def comparison_sentences(first: MonthAverage, last: MonthAverage) -> list[Html]:
         if before is None or after is None:
             continue
         if before == after:
-            said.append(t(f"summary.compare_same_{measure}", value=f"{after:g}", **names))
+            said.append(t(f"summary.compare_same_{measure}", value=number(after), **names))
         else:
             said.append(
-                t(f"summary.compare_{measure}", before=f"{before:g}", after=f"{after:g}", **names)
+                t(f"summary.compare_{measure}", before=number(before), after=number(after), **names)
             )
     return said
 
@@ -369,10 +346,10 @@ async def compose(store: Store, telegram_id: int, now: dt.datetime | None = None
         # Without any session at all there is no "before" to point to.
         empty = "summary.empty" if rows else "summary.empty_ever"
         text = t(empty) + "\n\n" + progress_text(answers, marks)
-        return Composed(split_message(text), None, True)
+        return Composed(split(text), None, True)
     chart = await _chart(chart_points(rows, now, zone))
     text = week_text(week) + "\n\n" + progress_text(answers, marks)
-    return Composed(split_message(text), chart, False, t("summary.chart_caption"))
+    return Composed(split(text), chart, False, t("summary.chart_caption"))
 
 
 async def compose_history(
@@ -387,10 +364,10 @@ async def compose_history(
         answers = await store.answers(telegram_id)
         marks = await store.marks(telegram_id)
         text = t("summary.empty_ever") + "\n\n" + progress_text(answers, marks)
-        return Composed(split_message(text), None, True)
+        return Composed(split(text), None, True)
     chart = await _chart(history_points(rows, now, zone))
     caption = t("summary.history_chart_caption")
-    return Composed(split_message(history_text(history)), chart, False, caption)
+    return Composed(split(history_text(history)), chart, False, caption)
 
 
 def closing_keyboard(empty: bool) -> InlineKeyboardMarkup:
@@ -420,16 +397,20 @@ async def send_composed(
         "protect_content": protect,
         "rate_limit_args": rate_limit_args,
     }
+    texts, caption = list(composed.messages), composed.caption
+    if composed.chart is not None and not fits(caption, CAPTION):
+        texts += split(caption)  # words too long for a caption go just before the chart
+        caption = ""
     sent: list[Message] = []
-    for index, text in enumerate(composed.messages):
-        last = composed.chart is None and index == len(composed.messages) - 1
+    for index, text in enumerate(texts):
+        last = composed.chart is None and index == len(texts) - 1
         sent.append(
             await bot.send_message(chat_id, text, reply_markup=markup if last else None, **quiet)
         )
     if composed.chart is not None:
         sent.append(
             await bot.send_photo(
-                chat_id, composed.chart, caption=composed.caption, reply_markup=markup, **quiet
+                chat_id, composed.chart, caption=caption, reply_markup=markup, **quiet
             )
         )
     return sent
@@ -441,7 +422,7 @@ async def ask(update: Update, context: BotContext) -> State:
     user = update.effective_user
     assert user is not None
     if await context.store.count_sessions(user.id) == 0:
-        return await _show(update, context, compose)
+        return await _show(update, context, compose, "week")
     choice = keyboard(
         [(t("summary.week_button"), CB("week")), (t("summary.history_button"), CB("history"))]
     )
@@ -452,29 +433,36 @@ async def ask(update: Update, context: BotContext) -> State:
 async def show_week(update: Update, context: BotContext) -> State:
     """Sends the summary of the last seven days, with the chart."""
     await acknowledge(update, close=False)
-    return await _show(update, context, compose)
+    return await _show(update, context, compose, "week")
 
 
 async def show_history(update: Update, context: BotContext) -> State:
     """Sends the summary since the first session, with the chart over the whole range."""
     await acknowledge(update, close=False)
-    return await _show(update, context, compose_history)
+    return await _show(update, context, compose_history, "history")
 
 
 async def _show(
     update: Update,
     context: BotContext,
     build: Callable[[Store, int], Awaitable[Composed]],
+    kind: str,
 ) -> State:
+    """Makes and sends the summary on its own (kit/renders.py): asking again while it is being
+    made gets a word that it is on its way."""
     user, chat = update.effective_user, update.effective_chat
     assert user is not None
     if chat is None:
         return END
     person = await person_of(update, context)
-    composed = await build(context.store, user.id)
     # The person asked for it, so silence costs nothing; protected unless they turned it off.
     protect = person is None or person.protect_messages
-    await send_composed(context.bot, chat.id, composed, protect=protect)
+
+    async def make() -> None:
+        composed = await build(context.store, user.id)
+        await send_composed(context.bot, chat.id, composed, protect=protect)
+
+    await render_once(update, context, f"summary.{kind}", make, busy="summary.busy")
     return END
 
 

@@ -1,20 +1,33 @@
-"""The bot's words, loaded once from the TOML files in `content/`, looked up by key.
+"""The bot's words, loaded once from the TOML files in `content/`, looked up by key, in the
+language of the person being answered.
 
 Every file holds one top-level table per section (`[start]`, `[reflect]`, ...). A key is a dotted
 path (`"start.welcome"`); lists (pages, checklist statements, tips) are read with `items()`.
 Values inserted into a text are HTML-escaped unless they are `Html`.
+
+English is `content/*.toml`; another language is the same files, with the same keys, in
+`content/<language>/` (`content/de/`, `content/pt_BR/`). The language is a ContextVar set once per
+update from the person (see `speaking`), so call sites say `t("key")`; a key a language lacks
+falls back to English, never to the key's name (the bot's own languages have every key: a test
+checks it; a worksheet file's words may come in fewer).
 """
 
 from __future__ import annotations
 
+import contextlib
 import html
 import re
 import tomllib
+from collections.abc import Iterator
+from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 CONTENT_DIR = Path(__file__).parent.parent / "content"
+ENGLISH = "en"
+
+_language: ContextVar[str] = ContextVar("language", default=ENGLISH)
 
 
 class Html(str):
@@ -29,9 +42,11 @@ _extra_dirs: list[Path] = []
 
 
 def add_words(folder: Path) -> None:
-    """Merges the TOML files in `folder` over the bot's words (a worksheet's own words)."""
+    """Merges the TOML files in `folder` (and `folder/<language>/`) over the bot's words (a
+    worksheet's own words)."""
     _extra_dirs.append(folder)
     _tree.cache_clear()
+    languages.cache_clear()
 
 
 def _merge(into: dict[str, Any], data: dict[str, Any]) -> None:
@@ -42,21 +57,84 @@ def _merge(into: dict[str, Any], data: dict[str, Any]) -> None:
             into[name] = value
 
 
+def _load(path: Path) -> dict[str, Any]:
+    with path.open("rb") as handle:
+        return tomllib.load(handle)
+
+
 @cache
-def _tree() -> dict[str, Any]:
+def languages() -> tuple[str, ...]:
+    """The languages the bot speaks: English first, then every folder of content/ (sorted)."""
+    found = sorted(p.name for p in CONTENT_DIR.iterdir() if p.is_dir() and any(p.glob("*.toml")))
+    return (ENGLISH, *found)
+
+
+def own_words(language: str) -> dict[str, Any]:
+    """One language's own files of the bot's words, unmerged (for the checks of a translation)."""
+    folder = CONTENT_DIR if language == ENGLISH else CONTENT_DIR / language
     tree: dict[str, Any] = {}
-    for path in sorted(CONTENT_DIR.glob("*.toml")):
-        with path.open("rb") as handle:
-            data = tomllib.load(handle)
+    for path in sorted(folder.glob("*.toml")):
+        data = _load(path)
         overlap = tree.keys() & data.keys()
         if overlap:
             raise ValueError(f"{path.name} repeats sections {sorted(overlap)}")
         tree.update(data)
+    return tree
+
+
+@cache
+def _tree(language: str = ENGLISH) -> dict[str, Any]:
+    # The bot's English, then the language's own words over it; then a worksheet file's words
+    # in the same order, so a worksheet that comes only in English is in English, its own words
+    # over the bot's words for the built-in worksheet in any language.
+    tree = own_words(ENGLISH)
+    if language != ENGLISH:
+        _merge(tree, own_words(language))
     for folder in _extra_dirs:
         for path in sorted(folder.glob("*.toml")):
-            with path.open("rb") as handle:
-                _merge(tree, tomllib.load(handle))
+            _merge(tree, _load(path))
+        if language != ENGLISH:
+            for path in sorted((folder / language).glob("*.toml")):
+                _merge(tree, _load(path))
     return tree
+
+
+def language() -> str:
+    """The language of the person being answered now."""
+    return _language.get()
+
+
+def supported(code: str | None) -> str:
+    """The bot's language for a Telegram language code ("de", "pt-br", "en-GB"), else English.
+
+    A regional code finds its language ("de-AT" speaks "de"); Portuguese is Brazil's.
+    """
+    if not code:
+        return ENGLISH
+    have = languages()
+    tag = code.replace("-", "_")
+    base, _, region = tag.partition("_")
+    exact = f"{base.lower()}_{region.upper()}" if region else base.lower()
+    for candidate in (exact, base.lower()):
+        if candidate in have:
+            return candidate
+    regional = [name for name in have if name.split("_")[0] == base.lower()]
+    return regional[0] if regional else ENGLISH
+
+
+def set_language(code: str) -> None:
+    """Speak this language for the rest of the current update (its task's context)."""
+    _language.set(code if code in languages() else ENGLISH)
+
+
+@contextlib.contextmanager
+def speaking(code: str) -> Iterator[None]:
+    """Speak a language within a block (a reminder job, a test), then as before."""
+    token = _language.set(code if code in languages() else ENGLISH)
+    try:
+        yield
+    finally:
+        _language.reset(token)
 
 
 def lookup(key: str) -> Any:
@@ -68,7 +146,7 @@ def lookup(key: str) -> Any:
 
 
 def _lookup(key: str) -> Any:
-    node: Any = _tree()
+    node: Any = _tree(_language.get())
     for part in key.split("."):
         if not isinstance(node, dict) or part not in node:
             raise KeyError(f"no content for {key!r}")
@@ -105,8 +183,9 @@ def escape(text: str) -> Html:
     return Html(html.escape(text, quote=False))
 
 
-def all_keys() -> set[str]:
-    """Every leaf key in the content (lists count as one key), for the coverage test."""
+def all_keys(tree: dict[str, Any] | None = None) -> set[str]:
+    """Every leaf key in the content (lists count as one key), for the coverage test; or in
+    one tree of words (own_words)."""
     found: set[str] = set()
 
     def walk(prefix: str, node: Any) -> None:
@@ -116,7 +195,7 @@ def all_keys() -> set[str]:
         else:
             found.add(prefix)
 
-    walk("", _tree())
+    walk("", _tree(ENGLISH) if tree is None else tree)
     return found
 
 

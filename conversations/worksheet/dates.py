@@ -8,7 +8,7 @@ import zoneinfo
 
 from conversations.worksheet import timeplan
 from conversations.worksheet.content import Html, items, t
-from conversations.worksheet.parsing import parse_date
+from conversations.worksheet.parsing import is_tomorrow, parse_date
 from conversations.worksheet.timezones import zone_countries
 from storage.models import utcnow
 
@@ -104,8 +104,7 @@ def parse_coming_date(text: str, today: dt.date) -> dt.date | None:
     A date without a year that was less than a month ago stays in the past (it is most likely
     a slip, and the person is told that it has passed) rather than becoming next year's.
     """
-    word = " ".join(text.lower().split()).rstrip(".!")
-    if word == "tomorrow":
+    if is_tomorrow(text):
         return today + dt.timedelta(days=1)
     day = parse_date(text, today)
     if day is None or day >= today or today - day <= RECENT:

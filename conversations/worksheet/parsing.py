@@ -17,13 +17,13 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from conversations.worksheet.content import lookup
+from conversations.worksheet.content import ENGLISH, languages, lookup, own_words
 
 # The lists a language may give under [input.<language>], and the numbers of entries of those
 # that run through a fixed set (one to ten, the months, the weekdays).
 KINDS = (
     *("numbers", "one", "months", "weekdays", "today", "yesterday", "day_before_yesterday"),
-    *("days", "weeks", "out_of", "between", "ago", "last", "on"),
+    *("days", "weeks", "out_of", "between", "ago", "last", "on", "yes", "no", "tomorrow"),
 )
 SIZES = {"numbers": 10, "months": 12, "weekdays": 7}
 # Each phrase list's placeholders, each used exactly once in every phrase.
@@ -56,6 +56,8 @@ class Words:
     ago: tuple[re.Pattern[str], ...]
     last: tuple[re.Pattern[str], ...]
     on: tuple[re.Pattern[str], ...]
+    answers: Mapping[str, bool]  # "yes" True, "no" False, for a yes-or-no question typed
+    tomorrow: frozenset[str]  # for a session being planned
 
 
 def words_of(languages: Mapping[str, Mapping[str, Any]]) -> Words:
@@ -108,6 +110,8 @@ def words_of(languages: Mapping[str, Mapping[str, Any]]) -> Words:
         ago=tuple(phrases["ago"]),
         last=tuple(phrases["last"]),
         on=tuple(phrases["on"]),
+        answers={**{n: True for n in found["yes"]}, **{n: False for n in found["no"]}},
+        tomorrow=frozenset(found["tomorrow"]),
     )
 
 
@@ -125,6 +129,9 @@ def _sense(kind: str, number: int) -> tuple[str, tuple[str, int]]:
         "weeks": ("unit", ("units", 7)),
         "out_of": ("connector", ("out_of", 0)),
         "between": ("connector", ("between", 0)),
+        "yes": ("answer", ("yes", 1)),
+        "no": ("answer", ("yes", 0)),
+        "tomorrow": ("day", ("ahead", 1)),
     }[kind]
 
 
@@ -133,6 +140,8 @@ def _meaning(sense: tuple[str, int]) -> str:
     kind, value = sense
     if kind == "back":
         return ("today", "yesterday", "the day before yesterday")[value]
+    if kind == "ahead":
+        return "tomorrow"
     names = {"numbers": "the number", "months": "month", "weekdays": "weekday", "units": "days:"}
     if kind in names:
         return f"{names[kind]} {value + 1 if kind == 'weekdays' else value}"
@@ -160,25 +169,28 @@ def _phrase(text: str, placeholders: tuple[str, ...], language: str) -> re.Patte
     return re.compile(pattern)
 
 
+# Ukrainian writes its apostrophe three ways (п'ять, п’ять, пʼять); the modifier letter is the
+# one that counts as a letter in a word, so all three become it.
+APOSTROPHES = str.maketrans({"'": "\u02bc", "\u2019": "\u02bc"})
+
+
 def _normal(text: str) -> str:
-    """Lower case, one space between words, and composed letters (NFC, not NFKC: NFKC would
-    turn "０" and "²" into "0" and "2")."""
-    return " ".join(unicodedata.normalize("NFC", text).lower().split())
+    """Lower case, one space between words, composed letters (NFC, not NFKC: NFKC would turn
+    "０" and "²" into "0" and "2"), and one apostrophe."""
+    return " ".join(unicodedata.normalize("NFC", text).lower().translate(APOSTROPHES).split())
 
 
 @cache
 def vocabulary() -> Words:
-    """The words in content/input.toml, all languages merged (read once)."""
-    table = lookup("input")
-    languages = [name for name, node in (table or {}).items() if isinstance(node, dict)]
-    return words_of(
-        {
-            language: {
-                kind: lookup(f"input.{language}.{kind}") for kind in lookup(f"input.{language}")
-            }
-            for language in languages
-        }
-    )
+    """The typed-input words of every language, merged (read once): the [input.<language>]
+    tables of content/input.toml and of each language's own content/<language>/input.toml."""
+    tables: dict[str, dict[str, Any]] = {}
+    for speaks in languages():
+        table = (lookup("input") if speaks == ENGLISH else own_words(speaks).get("input")) or {}
+        for name, node in table.items():
+            if isinstance(node, dict):
+                tables.setdefault(name, {}).update(node)
+    return words_of(tables)
 
 
 def _named(word: str, names: Mapping[str, int]) -> int | None:
@@ -300,8 +312,8 @@ NUMERIC_DATE = re.compile(
     r"(?:(?P=sep)(?P<year>[0-9]{4}|[0-9]{2})?)?"
 )
 DAY_FIRST = re.compile(
-    rf"(?P<day>[0-9]{{1,2}})(?:st|nd|rd|th)?\.? ?(?:of )?(?P<month>{LETTERS})\.?"
-    r"(?: (?P<year>[0-9]{4}|[0-9]{2}))?"
+    rf"(?P<day>[0-9]{{1,2}})(?:st|nd|rd|th|º)?\.? ?(?:(?:of|de|del) )?(?P<month>{LETTERS})\.?"
+    r"(?:,? (?:(?:de|del) )?(?P<year>[0-9]{4}|[0-9]{2})(?: ?г\.?| ?р\.?)?)?"
 )
 MONTH_FIRST = re.compile(
     rf"(?P<month>{LETTERS})\.? (?P<day>[0-9]{{1,2}})(?:st|nd|rd|th)?"
@@ -405,3 +417,15 @@ def _date(year: int, month: int, day: int) -> dt.date | None:
         return dt.date(year, month, day)
     except ValueError:
         return None
+
+
+def parse_yes_no(text: str) -> bool | None:
+    """A typed answer to a yes-or-no question ("yes", "nope", "ja", "да"), in any language the
+    bot speaks; None if it is neither (a sentence is not taken as an answer)."""
+    word = _normal(text).strip(" .!?")
+    return vocabulary().answers.get(word)
+
+
+def is_tomorrow(text: str) -> bool:
+    """Whether a typed day is "tomorrow", in any language the bot speaks."""
+    return _normal(text).strip(" .!") in vocabulary().tomorrow

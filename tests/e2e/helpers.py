@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
@@ -17,7 +18,7 @@ from storage import Cipher, Database, Store
 from storage.crypto import decode_key
 from storage.repository import SessionRow
 from tests import databases
-from tests.fake_telegram import BotMessage, FakeUser
+from tests.fake_telegram import BotMessage, FakeTelegram, FakeUser
 from tests.fake_telegram.client import DEFAULT_TIMEOUT
 
 T = TypeVar("T")
@@ -96,6 +97,16 @@ def columns(data_dir: Path, table: str) -> list[str]:
             await database.dispose()
 
     return asyncio.run(run())
+
+
+def handled_all(fake: FakeTelegram, data_dir: Path, timeout: float = WAIT) -> None:
+    """Wait until the bot has taken every update from Telegram and handled it: an update is
+    confirmed once it is in the bot's inbox, and its row goes once it has been handled."""
+    fake.wait_idle(timeout)
+    deadline = time.monotonic() + timeout
+    while query(data_dir, "SELECT count(*) FROM inbox") != [(0,)]:
+        assert time.monotonic() < deadline, "the bot did not handle every update it took"
+        time.sleep(0.1)
 
 
 def on_sqlite(data_dir: Path) -> bool:

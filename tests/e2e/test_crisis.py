@@ -11,7 +11,7 @@ from conversations.worksheet.content import t
 from tests.botproc import BotProcess
 from tests.conftest import BotFactory
 from tests.e2e.helpers import begin, new_messages, news, reply, stored
-from tests.fake_telegram import FakeUser
+from tests.fake_telegram import FakeTelegram, FakeUser
 
 OWN_TEXT = """<b>Our practice</b>
 
@@ -80,3 +80,18 @@ def test_answers_are_stored_as_given_and_never_judged(
     # Only the next question: no crisis text, no warning, nothing about what was written.
     assert [e.html for e in new_messages(user, mark)] == [following.html]
     assert stored(data_dir, user) == {"reflect.q1": words}
+
+
+def test_a_deployer_can_replace_the_text_per_language(
+    bot_factory: BotFactory, fake: FakeTelegram, user: FakeUser, tmp_path: Path
+) -> None:
+    own = tmp_path / "crisis.html"
+    own.write_text(OWN_TEXT, encoding="utf-8")
+    german = "Ruf die <b>112</b> an, oder unsere Praxis: 030 1234567."
+    (tmp_path / "crisis.de.html").write_text(german, encoding="utf-8")
+    bot_factory({"CRISIS_TEXT_FILE": str(own)}).start().wait_ready()
+    lena = fake.user(1005, "Lena", language_code="de")
+    ivan = fake.user(1006, "Ivan", language_code="uk")  # no Ukrainian file: the deployer's own
+    assert reply(lena, lambda: lena.command("crisis")).html == german
+    assert reply(ivan, lambda: ivan.command("crisis")).html == OWN_TEXT
+    assert reply(user, lambda: user.command("crisis")).html == OWN_TEXT

@@ -5,18 +5,33 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import text
 
 from conversations.sections.review import status_lines
 from conversations.sections.start import privacy_note
 from conversations.sections.start import welcome as welcome_words
 from conversations.worksheet.content import Html, t
 from conversations.worksheet.words import prompt_text
+from storage import Store
+from storage.export import gather
 from tests.botproc import BotProcess
-from tests.e2e.helpers import begin, columns, news, on_sqlite, query, reply, stored, to_the_date
+from tests.e2e.helpers import (
+    WAIT,
+    begin,
+    columns,
+    news,
+    on_sqlite,
+    query,
+    reply,
+    stored,
+    to_the_date,
+    with_store,
+)
 from tests.fake_telegram import BotMessage, FakeUser
 
 CANARY = "canary-41d9-violet-otter-hums"
@@ -203,7 +218,10 @@ def test_delete_erases_every_row_and_the_canary_is_nowhere_in_the_files(
     assert rows_of(data_dir, pid, user.user_id) == dict.fromkeys(
         [*PERSON_TABLES, "person.id", "person.telegram_id", "processed_update.telegram_id"], 0
     )
-    assert audit(data_dir, pid) == ["consented", "deleted"]
+    # Their events went with them; what is left is that a deletion happened, of nobody.
+    assert audit(data_dir, pid) == []
+    nobodys = "SELECT kind FROM audit_event WHERE person_id IS NULL"
+    assert query(data_dir, nobodys) == [("deleted",)]
     assert columns(data_dir, "audit_event") == ["id", "at", "person_id", "kind"], "no content"
     # While the bot runs, and after it stopped: neither the text nor its ciphertext is left.
     needles = [CANARY.encode(), *blobs]
@@ -361,7 +379,7 @@ def test_a_reminder_due_after_deletion_never_comes(
     start = plan_a_session_soon(user)
     assert query(data_dir, "SELECT kind FROM schedule") == [("once",)]
     # Wait until the reminder is on the JobQueue (it is queued within a minute of being due).
-    job = re.compile(r"reminder:\d+:")
+    job = re.compile(r"Queued the reminder of schedule \d+")
     deadline = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=90)
     while not job.search(bot.logs()) and dt.datetime.now(dt.UTC) < deadline:
         user.wait_no_reply(user.mark(), seconds=1.0)
@@ -373,3 +391,55 @@ def test_a_reminder_due_after_deletion_never_comes(
     user.wait_no_reply(mark, seconds=wait)
     assert [m for m in user.messages() if m.html == t("reminders.text")] == []
     assert query(data_dir, "SELECT count(*) FROM reminder_ledger") == [(0,)]
+
+
+def test_the_next_person_never_gets_a_deleted_id_nor_its_events(
+    bot: BotProcess, user: FakeUser, user2: FakeUser, data_dir: Path
+) -> None:
+    """SQLite reused the highest id once its row was gone: the next person to register got the
+    deleted person's id, and their export listed the deleted person's events."""
+    begin(user)
+    gone = person_id(data_dir, user)
+    delete_all(user)
+    begin(user2)
+    ben = person_id(data_dir, user2)
+    assert ben is not None and gone is not None and ben > gone
+    exported = with_store(data_dir, lambda store: gather(store, user2.user_id))
+    assert [event["kind"] for event in exported["events"]] == ["consented"]
+
+
+def test_handled_updates_are_forgotten_after_48_hours(
+    bot: BotProcess, user: FakeUser, data_dir: Path
+) -> None:
+    """The ledger of handled updates is needed for a day (Telegram redelivers for 24 hours);
+    kept for ever it would be a timeline of when each person wrote."""
+    begin(user)
+    now = dt.datetime.now(dt.UTC)
+
+    async def age(store: Store) -> None:
+        async with store.db.write() as session, session.begin():
+            for update_id, hours in ((OLD, 49), (OLD + 1, 47)):
+                await session.execute(
+                    text(
+                        "INSERT INTO processed_update (update_id, telegram_id, processed_at)"
+                        " VALUES (:u, :t, :at)"
+                    ),
+                    {"u": update_id, "t": user.user_id, "at": now - dt.timedelta(hours=hours)},
+                )
+
+    with_store(data_dir, age)
+    recent = handled(data_dir)
+    assert {OLD, OLD + 1} < recent and len(recent) > 2
+    bot.stop()
+    bot.start().wait_ready()  # the first pruning comes a few seconds after a start
+    deadline = time.monotonic() + WAIT
+    while OLD in handled(data_dir) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert handled(data_dir) == recent - {OLD}
+
+
+OLD = 9_000_000_001  # update ids the fake server never gives
+
+
+def handled(data_dir: Path) -> set[int]:
+    return {int(str(u)) for (u,) in query(data_dir, "SELECT update_id FROM processed_update")}

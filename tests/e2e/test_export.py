@@ -299,3 +299,48 @@ def test_the_menu_button_exports_a_blank_worksheet_and_leaves_the_section_one_wa
     reply = step(user, lambda: user.send("just saying hello"))
     assert reply.html == t("errors.not_understood")
     assert with_store(data_dir, lambda store: store.answers(user.user_id)) == {}
+
+
+def test_export_pressed_again_while_the_files_are_made_sends_one_set_and_a_kind_word(
+    bot: BotProcess, fake: FakeTelegram, user: FakeUser
+) -> None:
+    begin(user)
+    # The first file's upload is held a moment, so the second /export comes while it is made.
+    fake.stall("sendDocument", 3.0, chat_id=user.chat_id)
+    mark = user.mark()
+    user.command("export")
+    user.command("export")
+    user.wait_for(lambda m: m.html == t("export.after"), after=mark, timeout=TIMEOUT)
+    # A later message is answered after both requests were handled: nothing more is on its way.
+    reply = step(user, lambda: user.send("just saying hello"))
+    assert reply.html == t("errors.not_understood")
+    sent = [m for m in user.events(mark) if m.event == "new"]
+    assert [m.html for m in sent].count(t("export.busy")) == 1
+    assert [m.html for m in sent].count(t("export.intro")) == 1
+    assert [m.html for m in sent].count(t("export.after")) == 1
+    assert len(documents(fake, sent)) == 3 == len([m for m in sent if m.document is not None])
+    # Once it is done, /export makes a new set again.
+    again = export(user, lambda: user.command("export"))
+    assert len(documents(fake, again)) == 3 and t("export.busy") not in [m.html for m in again]
+
+
+def test_a_file_that_cannot_be_sent_leaves_the_others_to_go_with_a_kind_word(
+    bot: BotProcess, fake: FakeTelegram, user: FakeUser
+) -> None:
+    begin(user)
+    fake.fail("sendDocument", 400, "Bad Request: file is too big", chat_id=user.chat_id)
+    mark = user.mark()
+    user.command("export")
+    closing = user.wait_for(
+        lambda m: m.html is not None and t("export.after_partial") in m.html,
+        after=mark,
+        timeout=TIMEOUT,
+    )
+    assert closing.html == "\n".join(
+        [t("export.failed", file=t("export.kinds.pdf")), "", t("export.after_partial")]
+    )
+    sent = [m for m in user.events(mark) if m.event == "new"]
+    day = today()
+    names = [t(f"export.{kind}_name", date=day) for kind in ("json", "csv")]
+    assert list(documents(fake, sent)) == names
+    assert t("export.after") not in [m.html for m in sent]

@@ -20,7 +20,7 @@ from typing import Any
 
 from pypdf import PdfReader
 
-from conversations.worksheet.content import Html, escape, short_prompt, t
+from conversations.worksheet.content import Html, escape, short_prompt, speaking, t
 from storage import Store
 from tests.botproc import BotProcess
 from tests.conftest import TEST_TOKEN, BotFactory
@@ -294,7 +294,12 @@ def test_the_second_worksheet_runs_in_place_of_the_built_in_one(
     commands = ["about", "signs", "speak_up"]
     private = {"type": "all_private_chats"}
     listed = [c["command"] for c in fake.commands(private)]
-    assert listed == ["start", "crisis", "menu", *commands, *FEATURES, "privacy", "cancel", "help"]
+    assert listed == [
+        *("start", "crisis", "menu"),
+        *commands,
+        *FEATURES,
+        *("language", "privacy", "cancel", "help"),
+    ]
     descriptions = {c["command"]: c["description"] for c in fake.commands(private)}
     assert [descriptions[c] for c in commands] == [w(f"commands.{c}") for c in commands]
     help_text = reply(user, lambda: user.command("help")).html or ""
@@ -311,6 +316,28 @@ def test_the_second_worksheet_runs_in_place_of_the_built_in_one(
     answer_the_prompts(user, data_dir, pointer)
     review_everything(user)
     bot.stop()
+
+
+def test_in_another_language_a_worksheet_speaks_what_it_has_and_english_for_the_rest(
+    bot_factory: BotFactory, fake: FakeTelegram, data_dir: Path
+) -> None:
+    """The small worksheet comes in English, with one German word (tests/worksheets/small/de/):
+    a German person gets the bot's own words in German, that word in German, and the rest of
+    the worksheet's words in English, never a key's name."""
+    bot_factory(ENV).start().wait_ready()
+    lena = fake.user(1007, "Lena", language_code="de")
+    with speaking("de"):
+        menu = start_and_agree(lena)
+        assert menu.html == t("start.agreed") != _english("start.agreed")
+        labels = menu.button_labels
+        assert labels[:3] == ["👂 Gehört werden", w("menu.signs"), w("menu.voice")]
+        assert t("menu.review") in labels and _english("menu.review") not in labels
+        assert not any("." in label and " " not in label for label in labels)  # no key names
+
+
+def _english(key: str) -> str:
+    with speaking("en"):
+        return t(key)
 
 
 # The export ----------------------------------------------------------------------------------

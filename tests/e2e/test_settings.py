@@ -29,6 +29,7 @@ OVERVIEW_BUTTONS = [
     t("settings.timing_button"),
     t("settings.pause_button"),
     t("settings.summary_button"),
+    t("settings.language_button"),
     t("settings.protect_off_button"),
     t("common.done"),
 ]

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from bot.webhook import MAX_OPEN
 from conversations.worksheet.content import t
 from tests.botproc import BotProcess
 from tests.conftest import TEST_TOKEN, BotFactory
@@ -256,3 +257,46 @@ def test_logs_never_hold_the_secret_the_token_or_what_people_write(
     logs = hook_bot.logs()
     for secret in (SECRET, TEST_TOKEN, TEST_TOKEN.split(":", 1)[1], canary, forged):
         assert secret not in logs, secret
+
+
+# ----- slow or many connections -----------------------------------------------------------------
+
+
+def closed_by_the_bot(sock: socket.socket) -> bool:
+    """Whether the bot closes this connection (waiting up to the socket's timeout)."""
+    try:
+        return sock.recv(1024) == b""
+    except ConnectionResetError:
+        return True
+
+
+def test_a_connection_that_never_finishes_its_head_is_closed(hook_bot: BotProcess) -> None:
+    with socket.create_connection(hook_bot.webhook_address, timeout=60) as sock:
+        sock.sendall(f"POST {PATH} HTTP/1.1\r\nHost: bot\r\n{SECRET_HEADER}: ".encode())
+        assert closed_by_the_bot(sock)
+    with socket.create_connection(hook_bot.webhook_address, timeout=60) as sock:
+        assert closed_by_the_bot(sock)  # nothing at all
+
+
+def test_connections_over_the_cap_are_closed_at_once_and_the_bot_serves_on(
+    hook_bot: BotProcess, user: FakeUser
+) -> None:
+    with contextlib.ExitStack() as stack:
+        held = [
+            stack.enter_context(socket.create_connection(hook_bot.webhook_address, timeout=30))
+            for _ in range(MAX_OPEN)
+        ]
+        # An answer on the last one: every connection before it has been taken in too.
+        held[-1].sendall(f"GET {PATH} HTTP/1.1\r\nHost: bot\r\n\r\n".encode())
+        assert held[-1].recv(1024).startswith(b"HTTP/1.1 405")
+        with socket.create_connection(hook_bot.webhook_address, timeout=30) as extra:
+            assert closed_by_the_bot(extra)
+    # Once they are gone, Telegram's updates come in as ever.
+    begin(user)
+    assert "Webhook connection refused" in hook_bot.logs()
+
+
+def test_the_webhook_listens_on_loopback_unless_told_otherwise(bot_factory: BotFactory) -> None:
+    port = free_port()
+    bot = bot_factory({**webhook_env(port), "WEBHOOK_LISTEN": None}).start().wait_ready()
+    assert f"Webhook server listening on 127.0.0.1:{port}" in bot.logs()

@@ -313,6 +313,10 @@ class FakeUser(ChatView):
                 )
             message.payload.update(text=new_text, edit_date=int(time.time()))
             message.payload.pop("entities", None)
+            if new_text.startswith("/"):  # Telegram marks a command in an edit as in a message
+                command = new_text.split(maxsplit=1)[0]
+                message.payload.update(self._command_content(command, ""))
+                message.payload["text"] = new_text
             world.push_update("edited_message", copy.deepcopy(message.payload))
 
     # ----- buttons -------------------------------------------------------------------------

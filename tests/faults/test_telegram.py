@@ -14,7 +14,7 @@ import pytest
 from conversations.worksheet.content import t
 from storage.repository import PersonInfo
 from tests.botproc import BotProcess
-from tests.e2e.helpers import begin, new_messages, stored, with_store
+from tests.e2e.helpers import begin, handled_all, new_messages, stored, with_store
 from tests.fake_telegram import FakeTelegram, FakeUser
 from tests.faults.checks import Ledger
 from tests.faults.reminders import eventually, ledger_statuses, reminders_in, seed_once, settled
@@ -71,6 +71,10 @@ def test_server_errors_on_get_updates_are_retried_with_back_off(
     calls = fake.request_count()
     fake.fail("getUpdates", 502, times=2)
     fake.fail("getUpdates", 500, times=2)
+    # The poll waiting at Telegram ends first (its long-poll timeout): the message comes after.
+    fake.wait_for_request(
+        "getUpdates", after=calls, timeout=30, predicate=lambda r: r.status == 502
+    )
     answer(user, ledger, "q1", "q2")
     polls = [r.status for r in fake.requests[calls:] if r.method == "getUpdates"]
     assert polls[:4] == [502, 502, 500, 500]
@@ -88,7 +92,7 @@ def test_a_send_whose_answer_never_arrives_stores_nothing_twice(
     mark = user.mark()
     user.send(text)
     user.wait_for(asks("q2"), after=mark)
-    fake.wait_idle()
+    handled_all(fake, data_dir)
     user.wait_no_reply(user.mark(), seconds=1.0)
     ledger.acknowledged(user, "reflect.q1", text)
     said = [m.html for m in new_messages(user, mark)]

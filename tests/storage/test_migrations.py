@@ -9,6 +9,7 @@ from sqlalchemy import text
 from storage import Cipher, Database, Store
 from storage.database import alembic_config, head_revision
 from storage.repository import PlaceInfo
+from tests.storage.old_rows import add_person
 from tests.storage.test_progress import _to_revision
 
 
@@ -62,3 +63,23 @@ async def person_columns(database: Database) -> set[str]:
     async with database.read() as session:
         rows = await session.execute(text("SELECT * FROM person"))
         return set(rows.keys())
+
+
+async def test_a_deleted_persons_id_is_never_given_again(database_url: str, key: bytes) -> None:
+    """Before 0008, SQLite gave the next person the highest id in use plus one: the deleted
+    newest person's id. People registered before the migration keep their ids."""
+    database = Database(database_url)
+    store = Store(database, Cipher(key))
+    try:
+        await _to_revision(database, "0007")
+        first, second = await add_person(database, 1), await add_person(database, 2)
+        await database.migrate()
+        kept = [await store.get_person(t) for t in (1, 2)]
+        assert [p.id for p in kept if p is not None] == [first, second]
+        assert await store.delete_person(2)
+        third = (await store.consent(3, "1")).id
+        assert third > second > first
+        assert await store.delete_person(3)
+        assert (await store.consent(4, "1")).id > third
+    finally:
+        await database.dispose()

@@ -72,9 +72,7 @@ async def test_migration_0004_keeps_the_latest_place_and_turns_bookmarks_into_ma
             (2, "tips.place", "page", '{"item": "2"}', earlier),
         ]
         async with database.write() as session, session.begin():
-            ids = dict(
-                (await session.execute(text("SELECT telegram_id, id FROM person"))).all()
-            )
+            ids = dict((await session.execute(text("SELECT telegram_id, id FROM person"))).all())
             for telegram_id, name, state, data, when in rows:
                 await session.execute(
                     text(

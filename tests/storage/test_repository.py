@@ -213,3 +213,37 @@ async def test_units_of_one_person_take_turns(store: Store) -> None:
     assert order.index("second in") > order.index("first out")
     assert order.index("deleted") > order.index("first out")
     assert await store.answers(1) == {}
+
+
+async def test_a_deletion_while_a_reader_holds_a_snapshot_scrubs_the_wal_once_it_lets_go(
+    tmp_path: Path,
+) -> None:
+    """The deleted rows' old pages stay in the SQLite WAL until a checkpoint truncates it, and a
+    reader of an older snapshot keeps it: the deletion does not wait for the reader (that held
+    the only write connection, so every other person's answer, for ~30 s), other writes go on,
+    and the WAL is scrubbed in the background once the reader is done."""
+    path = tmp_path / "bot.sqlite3"
+    database = Database(f"sqlite+aiosqlite:///{path}")
+    await database.migrate()
+    key = generate_key()
+    store = Store(database, Cipher(key))
+    try:
+        await store.consent(9, "1")
+        async with store.unit(9) as unit:
+            await unit.save_answer("reflect.q1", "to be deleted")
+        sealed = (await asyncio.to_thread(_database_files, tmp_path))["bot.sqlite3-wal"]
+        async with database.read() as reader, reader.begin():
+            await reader.execute(select(Answer.id))  # a snapshot from before the deletion
+            assert await store.delete_person(9)
+            await store.consent(10, "1")  # the write connection is free meanwhile
+            async with store.unit(10) as unit:
+                await unit.save_answer("reflect.q1", "someone else's")
+            wal = (await asyncio.to_thread(_database_files, tmp_path))["bot.sqlite3-wal"]
+            assert len(wal) > 0  # kept for the reader
+        await database.scrubbed()
+        files = await asyncio.to_thread(_database_files, tmp_path)
+        assert len(files["bot.sqlite3-wal"]) == 0
+        assert len(sealed) > 0 and (await store.answers(10))["reflect.q1"].text == "someone else's"
+        assert await store.get_person(9) is None
+    finally:
+        await database.dispose()

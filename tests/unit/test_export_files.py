@@ -143,12 +143,42 @@ def test_json_parses_back_to_exactly_the_data() -> None:
 # CSV ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("cell", ["=1+1", "+1", "-2", "@x", "\tx", "\rx", "  =SUM(A1)"])
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "=1+1",
+        "+1",
+        "-2",
+        "@x",
+        "\tx",
+        "\rx",
+        "  =SUM(A1)",
+        # After any white space a spreadsheet trims: a no-break space, a new line, others.
+        "\u00a0=1+1",
+        "\n=HYPERLINK(1)",
+        "\r\n+1",
+        " \t -2",
+        "\u2003@x",
+        "\u3000=1",
+        "\u200b=1",
+        # Full-width (and small) forms of the signs.
+        "＝1+1",
+        "＋1",
+        "－2",
+        "＠x",
+        " ＝SUM(A1)",
+        "\u00a0＠x",
+        "﹦1",
+    ],
+)
 def test_cells_a_spreadsheet_would_run_get_an_apostrophe(cell: str) -> None:
     assert neutralise(cell) == "'" + cell
 
 
-@pytest.mark.parametrize("cell", ["", "a=b", "1+1", "e-mail", "x@y", CYRILLIC, "'quoted"])
+@pytest.mark.parametrize(
+    "cell",
+    ["", "a=b", "1+1", "e-mail", "x@y", CYRILLIC, "'quoted", "a＝b", "１+1", " \u00a0", "\n"],
+)
 def test_other_cells_stay_as_they_are(cell: str) -> None:
     assert neutralise(cell) == cell
 
@@ -366,6 +396,48 @@ def test_awkward_text_never_breaks_the_pdf() -> None:
     }
     text = pdf_text(pdf(data))
     assert "tab here" in text and "new line" in text
+
+
+def whole_text(content: bytes) -> str:
+    """The whole text of a PDF without its page footers, white space squashed (a text that
+    runs across a page break reads on)."""
+    return squash(" ".join(page_texts(content)))
+
+
+LONG_TOPIC = ("Work, my mother's illness, and whether I can say so. " * 40)[:1540]
+LONG_ROLE = ("Ask how the week was before the homework; slow down. " * 40)[:1540]
+LONG_ANSWER = ("Trust is when I can say the hard thing and stay. " * 70)[:3000]
+
+
+def test_long_cells_continue_below_the_table_and_long_answers_run_on() -> None:
+    data = {
+        "answers": [answer("reflect.q1", LONG_ANSWER)],
+        "sessions": [
+            session("2026-01-05", LONG_TOPIC, 4, 6, LONG_ROLE),
+            session("2026-01-12", "A short one", 7, 7, "Nothing"),
+        ],
+    }
+    text = whole_text(pdf(data))
+    assert squash(LONG_TOPIC) in text and squash(LONG_ROLE) in text
+    assert squash(LONG_ANSWER) in text
+    # The table shows each long cell's start, marked; the whole text follows under the table,
+    # headed by its session's day and column, before the next section.
+    marker = plain(t("export.pdf.continued"))
+    assert text.count(marker) == 2
+    below = text.index(plain(t("export.pdf.continued_title")))
+    assert text.index(marker) < below < text.index(squash(LONG_TOPIC))
+    day = plain(t("export.pdf.continued_label", date="Mon 5 Jan 2026", column=columns()[1]))
+    assert day in text
+    assert "A short one" in text and text.index("A short one") < below
+
+
+def test_a_cell_of_one_long_word_or_many_lines_continues_below_too() -> None:
+    word, lines = "💛" * 2040, "\n".join(f"line {n}" for n in range(300))
+    data = {"answers": [], "sessions": [session("2026-01-05", word, 4, 6, lines)]}
+    text = whole_text(pdf(data))
+    assert text.count(REPLACEMENT) >= 2040  # no font here draws the emoji: a box for each
+    assert squash(lines) in text
+    assert text.count(plain(t("export.pdf.continued"))) == 2
 
 
 # The layout ----------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import html
 
 import pytest
 
+from conversations.kit.limits import length as utf16
 from conversations.sections.review import (
     CB,
     FIELDS,
@@ -15,7 +16,6 @@ from conversations.sections.review import (
     questions,
     session_target,
     split_text,
-    utf16,
 )
 from conversations.worksheet.content import escape, short_prompt, t
 from conversations.worksheet.current import worksheet
