@@ -11,7 +11,7 @@ import re
 
 from pypdf import PdfReader
 
-from conversations.files.exports import REPLACEMENT, fallback_fonts, plain
+from conversations.files.exports import REPLACEMENT, plain
 from conversations.worksheet.content import t
 from tests.botproc import BotProcess
 from tests.e2e.helpers import begin, to_the_date, today, until
@@ -117,7 +117,8 @@ def test_a_long_topic_and_note_come_back_whole_in_the_log_the_summary_and_the_ex
     assert TOPIC in row and ROLE in row
     text = pdf_text(pdf)
     assert re.sub(r"\s+", " ", ROLE).strip() in text
-    # The whole topic, under the table (each emoji a box where no font here draws it).
-    drawn = TOPIC if fallback_fonts() else REPLACEMENT * len(TOPIC)
-    assert drawn in text.replace(" ", "")
+    # The whole topic, under the table: each emoji a box unless a font here draws emoji (the
+    # fallback fonts CI installs draw Chinese, Japanese and Korean, not emoji).
+    squashed = text.replace(" ", "")
+    assert TOPIC in squashed or REPLACEMENT * len(TOPIC) in squashed
     assert plain(t("export.pdf.continued")) in text
