@@ -55,7 +55,7 @@ from conversations.worksheet.content import Html, escape, lookup, t
 from conversations.worksheet.current import worksheet
 from conversations.worksheet.dates import local_today
 from conversations.worksheet.model import NO, YES, Answers, ItemKind, Prompt, Section
-from conversations.worksheet.parsing import parse_rating, rating_problem
+from conversations.worksheet.parsing import parse_rating, parse_yes_no, rating_problem
 from conversations.worksheet.words import prompt_text
 from storage.repository import PersonMissing, Unit
 
@@ -323,6 +323,24 @@ class Prompts:
 
         return on_live(self.section.id, self.state(prompt, mode), step)
 
+    def said_yes_no(self, prompt: Prompt, mode: str) -> Step:
+        """A typed "yes" or "nein" at a yes-or-no question, in any language the bot speaks;
+        anything else hears that the buttons answer it."""
+        wrong = self.wrong(prompt, mode)
+
+        async def step(update: Update, context: BotContext) -> State:
+            said = parse_yes_no(text_of(update))
+            if said is None:
+                return await wrong(update, context)
+            value = YES if said else NO
+
+            async def write(unit: Unit) -> None:
+                await unit.save_answer(prompt.key, value)
+
+            return await self.answered(update, context, prompt, mode, value, write)
+
+        return step
+
     def rated_button(self, prompt: Prompt, mode: str) -> Step:
         async def step(update: Update, context: BotContext) -> State:
             await acknowledge(update)
@@ -400,6 +418,7 @@ class Prompts:
         out: list[BaseHandler[Update, Any, Any]] = []
         if prompt.kind is ItemKind.YES_NO:
             out.append(self.button(self.picked(prompt, mode), "pick", re.escape(short), YES_OR_NO))
+            out.append(MessageHandler(NEW_TEXT, stops(self.said_yes_no(prompt, mode))))
         elif prompt.kind is ItemKind.RATING:
             rate = self.rated_button(prompt, mode)
             out.append(self.button(rate, "rate", re.escape(short), RATING))

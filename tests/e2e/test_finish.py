@@ -150,6 +150,23 @@ def test_a_bad_rating_gets_a_kind_word_and_the_prompt_again(
     assert stored(data_dir, user, "finish.")[HELPFUL] == "7"
 
 
+def test_a_yes_or_no_can_be_typed_in_any_language_the_bot_speaks(
+    bot: BotProcess, user: FakeUser, user2: FakeUser, data_dir: Path
+) -> None:
+    begin(user)
+    start_finish(user)
+    reply_to(user, lambda: user.send("Mostly."), "finish.surprise")
+    reply_to(user, lambda: user.send("Nope"), "finish.helpful")
+    assert stored(data_dir, user, "finish.")[SURPRISE] == "no"
+    reply_to(user, lambda: user.send("8"), "finish.done")
+    # Someone else's "Ja!" is a yes, and its description is asked next.
+    begin(user2)
+    start_finish(user2)
+    reply_to(user2, lambda: user2.send("Yes, more."), "finish.surprise")
+    reply_to(user2, lambda: user2.send("Ja!"), "finish.surprise_detail")
+    assert stored(data_dir, user2, "finish.")[SURPRISE] == "yes"
+
+
 def test_wrong_kinds_of_answer(bot: BotProcess, user: FakeUser, data_dir: Path) -> None:
     begin(user)
     start_finish(user)
@@ -158,7 +175,7 @@ def test_wrong_kinds_of_answer(bot: BotProcess, user: FakeUser, data_dir: Path) 
     assert stored(data_dir, user, "finish.") == {}
 
     reply_to(user, lambda: user.send("Somewhat."), "finish.surprise")
-    reply_to(user, lambda: user.send("yes"), "common.expect_buttons")
+    reply_to(user, lambda: user.send("kind of"), "common.expect_buttons")  # not a yes or no
     reply_to(user, user.send_voice, "common.expect_buttons")
     assert stored(data_dir, user, "finish.") == {TRUST: "Somewhat."}
 
