@@ -198,6 +198,35 @@ def _schedule_info(row: Schedule) -> ScheduleInfo:
     )
 
 
+async def _still_planned(
+    session: AsyncSession, schedule_id: int, occurrence: dt.datetime, due_at: dt.datetime
+) -> tuple[Schedule, Person | None] | None:
+    """The schedule and its person, locked (the person first, as their own units do), if the
+    schedule is still planned for this occurrence at this time; None if it changed."""
+    row = await session.get(Schedule, schedule_id)
+    if row is None:
+        return None
+    person = await session.get(Person, row.person_id, with_for_update=True)
+    row = await session.get(Schedule, schedule_id, with_for_update=True, populate_existing=True)
+    if row is None or row.next_occurrence != occurrence or _aware(row.next_due_at) != due_at:
+        return None
+    return row, person
+
+
+async def _move_on(
+    session: AsyncSession,
+    row: Schedule,
+    next_occurrence: dt.datetime | None,
+    next_due_at: dt.datetime | None,
+) -> None:
+    """A schedule on to its next occurrence; a one-off with none is done with."""
+    if next_occurrence is None and row.kind in ONE_OFF_KINDS:
+        await session.delete(row)
+    else:
+        row.next_occurrence = next_occurrence
+        row.next_due_at = next_due_at
+
+
 def _person_for_update(telegram_id: int) -> Select[Person]:
     """The person's row, locked until the transaction ends (PostgreSQL; SQLite has one writer
     at a time anyway), so one person's writes, reminder claims and deletion take turns."""
@@ -942,20 +971,10 @@ class Store:
         """
         try:
             async with self.db.write() as session, session.begin():
-                row = await session.get(Schedule, schedule_id)
-                if row is None:
+                planned = await _still_planned(session, schedule_id, occurrence, due_at)
+                if planned is None:
                     return None
-                # The person first (as their own units do), then the schedule as it is now.
-                person = await session.get(Person, row.person_id, with_for_update=True)
-                row = await session.get(
-                    Schedule, schedule_id, with_for_update=True, populate_existing=True
-                )
-                if (
-                    row is None
-                    or row.next_occurrence != occurrence
-                    or _aware(row.next_due_at) != due_at
-                ):
-                    return None
+                row, person = planned
                 if person is None or person.reminders_paused or person.blocked:
                     return None
                 if consent_version is not None and person.consent_version != consent_version:
@@ -967,11 +986,7 @@ class Store:
                     status=status,
                 )
                 session.add(entry)
-                if next_occurrence is None and row.kind in ONE_OFF_KINDS:
-                    await session.delete(row)
-                else:
-                    row.next_occurrence = next_occurrence
-                    row.next_due_at = next_due_at
+                await _move_on(session, row, next_occurrence, next_due_at)
                 await session.flush()
                 return entry.id
         except IntegrityError:
@@ -998,24 +1013,10 @@ class Store:
     ) -> bool:
         """Move a schedule still planned for an already claimed occurrence on to the next."""
         async with self.db.write() as session, session.begin():
-            row = await session.get(Schedule, schedule_id)
-            if row is None:
-                return False
-            await session.get(Person, row.person_id, with_for_update=True)
-            row = await session.get(
-                Schedule, schedule_id, with_for_update=True, populate_existing=True
-            )
-            if (
-                row is None
-                or row.next_occurrence != occurrence
-                or _aware(row.next_due_at) != due_at
-            ):
+            planned = await _still_planned(session, schedule_id, occurrence, due_at)
+            if planned is None:
                 return False  # changed meanwhile: the new plan stands
-            if next_occurrence is None and row.kind in ONE_OFF_KINDS:
-                await session.delete(row)
-            else:
-                row.next_occurrence = next_occurrence
-                row.next_due_at = next_due_at
+            await _move_on(session, planned[0], next_occurrence, next_due_at)
             return True
 
     async def finish_reminder(
